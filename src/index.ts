@@ -1,0 +1,5 @@
+export { createServer, SmbServer } from './server/server.js';
+export type { ServerOptions, ShareConfig, UserStore, UserRecord, InterfaceSpec, EncryptSetting, SigningSetting } from './server/options.js';
+export { Dialect } from './server/options.js';
+export type { Backend, VfsHandle, FileStat, DirEntry, FsInfo } from './vfs/types.js';
+export { Status, NtStatusError, statusName } from './protocol/status.js';

@@ -1,0 +1,108 @@
+/**
+ * The backend interface: everything the SMB layer needs from a file system, nothing about SMB.
+ * Paths are share-relative, '/'-separated, without a leading slash ('' is the share root).
+ * Backends throw NtStatusError (see src/protocol/status.ts) for every failure.
+ */
+
+/** FILE_ATTRIBUTE_* values ([MS-FSCC] 2.6). */
+export const FileAttribute = {
+  READONLY: 0x1,
+  HIDDEN: 0x2,
+  SYSTEM: 0x4,
+  DIRECTORY: 0x10,
+  ARCHIVE: 0x20,
+  NORMAL: 0x80,
+  TEMPORARY: 0x100,
+  SPARSE_FILE: 0x200,
+  REPARSE_POINT: 0x400,
+  COMPRESSED: 0x800,
+  OFFLINE: 0x1000,
+  NOT_CONTENT_INDEXED: 0x2000,
+  ENCRYPTED: 0x4000,
+} as const;
+
+export interface FileStat {
+  isDirectory: boolean;
+  /** End of file, bytes. */
+  size: bigint;
+  /** Allocation size, bytes (blocks * 512, rounded up to the cluster size). */
+  allocationSize: bigint;
+  /** Times as Windows FILETIME (100 ns since 1601-01-01). */
+  creationTime: bigint;
+  lastAccessTime: bigint;
+  lastWriteTime: bigint;
+  changeTime: bigint;
+  /** FILE_ATTRIBUTE_* bits, DIRECTORY set for directories, NORMAL when nothing else is set. */
+  attributes: number;
+  /** Stable, unique within the share (inode based). */
+  fileId: bigint;
+  nlink: number;
+}
+
+export interface DirEntry {
+  name: string;
+  stat: FileStat;
+}
+
+export interface FsInfo {
+  totalBytes: bigint;
+  freeBytes: bigint;
+  /** Bytes available to the caller. */
+  availableBytes: bigint;
+  bytesPerSector: number;
+  sectorsPerAllocationUnit: number;
+  volumeSerial: number;
+  volumeLabel: string;
+  fsName: string;
+  volumeCreationTime: bigint;
+  maxNameLength: number;
+}
+
+export interface OpenFlags {
+  read: boolean;
+  write: boolean;
+}
+
+/** An open file or directory in the backend. */
+export interface VfsHandle {
+  readonly path: string;
+  readonly isDirectory: boolean;
+  /** Reads into buf[bufOffset..bufOffset+length) from file position; returns bytes read (0 at EOF). */
+  read(buf: Buffer, bufOffset: number, length: number, position: bigint): Promise<number>;
+  /** Writes all of data at position; returns bytes written. */
+  write(data: Buffer, position: bigint): Promise<number>;
+  truncate(size: bigint): Promise<void>;
+  sync(): Promise<void>;
+  stat(): Promise<FileStat>;
+  close(): Promise<void>;
+}
+
+export interface SetTimes {
+  creationTime?: bigint;
+  lastAccessTime?: bigint;
+  lastWriteTime?: bigint;
+  changeTime?: bigint;
+}
+
+export interface Backend {
+  /** Stat of a path; null when it does not exist. Throws OBJECT_PATH_NOT_FOUND when a parent is missing. */
+  stat(path: string): Promise<FileStat | null>;
+  /**
+   * Case-insensitive lookup as Windows clients expect: returns the path as it exists on disk,
+   * or null when no such entry exists (the parent must exist, else OBJECT_PATH_NOT_FOUND).
+   */
+  resolveCase(path: string): Promise<string | null>;
+  /** Opens an existing file or directory. */
+  open(path: string, flags: OpenFlags): Promise<VfsHandle>;
+  /** Creates a new file (fails with OBJECT_NAME_COLLISION if it exists) and opens it. */
+  createFile(path: string, flags: OpenFlags, attributes: number): Promise<VfsHandle>;
+  mkdir(path: string, attributes: number): Promise<void>;
+  rmdir(path: string): Promise<void>;
+  unlink(path: string): Promise<void>;
+  rename(from: string, to: string, replaceIfExists: boolean): Promise<void>;
+  readdir(path: string): Promise<DirEntry[]>;
+  setTimes(path: string, times: SetTimes): Promise<void>;
+  /** Sets the DOS attributes (READONLY, HIDDEN, SYSTEM, ARCHIVE, ...); DIRECTORY is ignored. */
+  setAttributes(path: string, attributes: number): Promise<void>;
+  fsInfo(): Promise<FsInfo>;
+}
