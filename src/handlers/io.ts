@@ -1,0 +1,103 @@
+import { Access, CloseFlags, SMB2_HEADER_SIZE } from '../protocol/constants.js';
+import { Status, fail } from '../protocol/status.js';
+import { Writer } from '../protocol/writer.js';
+import { closeOpen } from '../server/lifecycle.js';
+import type { Reply, Request } from '../server/request.js';
+import { hasAny } from './access.js';
+
+const b = SMB2_HEADER_SIZE;
+
+/** CLOSE ([MS-SMB2] 2.2.15, 3.3.5.10). */
+export async function close(req: Request): Promise<Reply> {
+  const r = req.r;
+  const flags = r.u16(b + 2);
+  const open = req.open(b + 8);
+  const w = new Writer();
+  if (flags & CloseFlags.POSTQUERY_ATTRIB && open.handle) {
+    const st = await open.handle.stat();
+    w.u16(60).u16(CloseFlags.POSTQUERY_ATTRIB).u32(0);
+    w.u64(st.creationTime).u64(st.lastAccessTime).u64(st.lastWriteTime).u64(st.changeTime);
+    w.u64(st.isDirectory ? 0n : st.allocationSize).u64(st.isDirectory ? 0n : st.size).u32(st.attributes);
+  } else {
+    w.u16(60).u16(0).zeros(56);
+  }
+  await closeOpen(open);
+  return { body: w.toBuffer() };
+}
+
+/** FLUSH ([MS-SMB2] 2.2.17, 3.3.5.11). */
+export async function flush(req: Request): Promise<Reply> {
+  const open = req.open(b + 8);
+  if (open.handle && !open.isDirectory) {
+    if (!hasAny(open.grantedAccess, Access.FILE_WRITE_DATA | Access.FILE_APPEND_DATA)) fail(Status.ACCESS_DENIED);
+    await open.handle.sync();
+  }
+  const out = Buffer.alloc(4);
+  out.writeUInt16LE(4, 0);
+  return { body: out };
+}
+
+export function readPayloadSize(req: Request): number {
+  const r = req.r;
+  return Math.max(r.u32(b + 4), r.u16(b + 46));
+}
+
+/** READ ([MS-SMB2] 2.2.19, 3.3.5.12): data goes from the file straight into the response buffer. */
+export async function read(req: Request): Promise<Reply> {
+  const r = req.r;
+  const length = r.u32(b + 4);
+  const offset = r.u64(b + 8);
+  const minimum = r.u32(b + 32);
+  const open = req.open(b + 16);
+  if (length > req.server.maxIoSize) fail(Status.INVALID_PARAMETER, 'read larger than MaxReadSize');
+  if (open.pipe) {
+    const data = open.pipe.read(length);
+    if (data.length === 0) fail(Status.PIPE_EMPTY);
+    return { body: readResponse(data) };
+  }
+  if (open.isDirectory || !open.handle) fail(Status.INVALID_DEVICE_REQUEST);
+  if (!hasAny(open.grantedAccess, Access.FILE_READ_DATA | Access.FILE_EXECUTE)) fail(Status.ACCESS_DENIED);
+  if (offset > 0x7fffffffffffffffn) fail(Status.INVALID_PARAMETER);
+  const buf = Buffer.allocUnsafe(length);
+  const n = length ? await open.handle.read(buf, 0, length, offset) : 0;
+  if ((n === 0 && length > 0) || n < minimum) fail(Status.END_OF_FILE);
+  return { body: readResponse(buf.subarray(0, n)) };
+}
+
+function readResponse(data: Buffer): Buffer[] {
+  const fixed = Buffer.alloc(16);
+  fixed.writeUInt16LE(17, 0);
+  fixed[2] = SMB2_HEADER_SIZE + 16;
+  fixed.writeUInt32LE(data.length, 4);
+  return data.length ? [fixed, data] : [fixed, Buffer.alloc(1)];
+}
+
+export function writePayloadSize(req: Request): number {
+  return req.r.u32(b + 4);
+}
+
+/** WRITE ([MS-SMB2] 2.2.21, 3.3.5.13): the request buffer is written as it is, no copy. */
+export async function write(req: Request): Promise<Reply> {
+  const r = req.r;
+  const dataOffset = r.u16(b + 2);
+  const length = r.u32(b + 4);
+  let offset = r.u64(b + 8);
+  const open = req.open(b + 16);
+  if (length > req.server.maxIoSize) fail(Status.INVALID_PARAMETER, 'write larger than MaxWriteSize');
+  const data = length ? r.bytes(dataOffset, length) : Buffer.alloc(0);
+  let count = length;
+  if (open.pipe) {
+    open.pipe.write(data);
+  } else {
+    if (open.isDirectory || !open.handle) fail(Status.INVALID_DEVICE_REQUEST);
+    const canWrite = hasAny(open.grantedAccess, Access.FILE_WRITE_DATA);
+    const canAppend = hasAny(open.grantedAccess, Access.FILE_APPEND_DATA);
+    if (!canWrite && !canAppend) fail(Status.ACCESS_DENIED);
+    if (offset === 0xffffffffffffffffn || (!canWrite && canAppend)) offset = (await open.handle.stat()).size;
+    if (offset + BigInt(length) > 0x7fffffffffffffffn) fail(Status.INVALID_PARAMETER);
+    count = length ? await open.handle.write(data, offset) : 0;
+  }
+  const w = new Writer();
+  w.u16(17).u16(0).u32(count).u32(0).u16(0).u16(0);
+  return { body: w.toBuffer() };
+}

@@ -1,0 +1,19 @@
+import { Status, fail } from '../protocol/status.js';
+import type { Reply, Request } from '../server/request.js';
+
+/** LOCK: byte-range locks arrive with the file-semantics work; refuse honestly until then. */
+export function lock(req: Request): Reply {
+  req.open(64 + 8);
+  fail(Status.NOT_SUPPORTED, 'byte-range locks are not implemented yet');
+}
+
+/** CHANGE_NOTIFY: directory watches arrive with the file-semantics work. */
+export function changeNotify(req: Request): Reply {
+  req.open(64 + 8);
+  fail(Status.NOT_SUPPORTED, 'change notify is not implemented yet');
+}
+
+/** OPLOCK_BREAK acknowledgement: no oplock or lease is ever granted yet, so none can be acknowledged. */
+export function oplockBreak(): Reply {
+  fail(Status.INVALID_OPLOCK_PROTOCOL);
+}

@@ -1,0 +1,96 @@
+import { InfoType, SMB2_HEADER_SIZE, Access } from '../protocol/constants.js';
+import { Status, fail } from '../protocol/status.js';
+import { Writer } from '../protocol/writer.js';
+import { encodeFileInfo, encodeFsInfo } from '../protocol/fscc/index.js';
+import { FileAttribute, type FileStat } from '../vfs/types.js';
+import type { Open } from '../server/state/open.js';
+import type { Reply, Request } from '../server/request.js';
+import { buildSecurityDescriptor } from './security-descriptor.js';
+
+const b = SMB2_HEADER_SIZE;
+
+/** Classes whose data has a variable tail: a short buffer gets the truncated data and BUFFER_OVERFLOW. */
+const VARIABLE_FILE_CLASSES = new Set([9, 18, 21, 22, 48]);
+const FileAllInformation = 18;
+
+/** QUERY_INFO ([MS-SMB2] 2.2.37, 3.3.5.20). */
+export async function queryInfo(req: Request): Promise<Reply> {
+  const r = req.r;
+  const infoType = r.u8(b + 2);
+  const infoClass = r.u8(b + 3);
+  const outputLength = r.u32(b + 4);
+  const additionalInfo = r.u32(b + 16);
+  const open = req.open(b + 24);
+  let data: Buffer;
+  switch (infoType) {
+    case InfoType.FILE: {
+      if (!(open.grantedAccess & (Access.FILE_READ_ATTRIBUTES | Access.FILE_READ_DATA)) && infoClass !== 6) {
+        if (infoClass === FileAllInformation || infoClass === 4 || infoClass === 34) fail(Status.ACCESS_DENIED);
+      }
+      data = encodeFileInfo(infoClass, {
+        stat: await statOf(open),
+        name: '\\' + open.path.replace(/\//g, '\\'),
+        deletePending: open.file?.deletePending ?? false,
+        position: open.position,
+        mode: open.mode,
+        accessMask: open.grantedAccess,
+      });
+      if (data.length > outputLength) {
+        if (!VARIABLE_FILE_CLASSES.has(infoClass)) fail(Status.INFO_LENGTH_MISMATCH);
+        return reply(data.subarray(0, outputLength), Status.BUFFER_OVERFLOW);
+      }
+      return reply(data);
+    }
+    case InfoType.FILESYSTEM: {
+      const backend = open.tree.share.backend;
+      if (!backend) fail(Status.INVALID_PARAMETER);
+      data = encodeFsInfo(infoClass, await backend.fsInfo());
+      if (data.length > outputLength) {
+        if (infoClass === 1 || infoClass === 5) return reply(data.subarray(0, outputLength), Status.BUFFER_OVERFLOW);
+        fail(Status.INFO_LENGTH_MISMATCH);
+      }
+      return reply(data);
+    }
+    case InfoType.SECURITY: {
+      if (!(open.grantedAccess & Access.READ_CONTROL)) fail(Status.ACCESS_DENIED);
+      if (additionalInfo & 0x8) fail(Status.PRIVILEGE_NOT_HELD);
+      data = buildSecurityDescriptor(additionalInfo, open.tree.maximalAccess);
+      if (data.length > outputLength) {
+        // An ERROR response whose ErrorData is the size needed ([MS-SMB2] 2.2.2, 3.3.5.20.3).
+        const err = Buffer.alloc(12);
+        err.writeUInt16LE(9, 0);
+        err.writeUInt32LE(4, 4);
+        err.writeUInt32LE(data.length, 8);
+        return { status: Status.BUFFER_TOO_SMALL, body: err };
+      }
+      return reply(data);
+    }
+    case InfoType.QUOTA:
+      fail(Status.NOT_SUPPORTED);
+    default:
+      fail(Status.INVALID_PARAMETER, `bad info type ${infoType}`);
+  }
+}
+
+async function statOf(open: Open): Promise<FileStat> {
+  if (open.handle) return open.handle.stat();
+  return {
+    isDirectory: false,
+    size: 0n,
+    allocationSize: 4096n,
+    creationTime: 0n,
+    lastAccessTime: 0n,
+    lastWriteTime: 0n,
+    changeTime: 0n,
+    attributes: FileAttribute.NORMAL,
+    fileId: open.volatileId,
+    nlink: 1,
+  };
+}
+
+function reply(data: Buffer, status: number = Status.SUCCESS): Reply {
+  const w = new Writer();
+  w.u16(9).u16(b + 8).u32(data.length);
+  w.put(data.length ? data : Buffer.alloc(1));
+  return { status, body: w.toBuffer() };
+}

@@ -1,0 +1,105 @@
+import type net from 'node:net';
+import type { Logger } from 'pino';
+import { TcpTransport } from '../transport/tcp-transport.js';
+import { CreditWindow } from './credits.js';
+import { MAX_CREDITS, type ServerContext } from './context.js';
+import type { Client } from './state/client.js';
+import type { Request } from './request.js';
+import type { PreauthHash } from '../crypto/index.js';
+import { handleFrame } from './dispatch.js';
+import { teardownConnection } from './teardown.js';
+
+/** What the client said in NEGOTIATE, kept for FSCTL_VALIDATE_NEGOTIATE_INFO. */
+export interface NegotiateInfo {
+  clientGuid: Buffer;
+  securityMode: number;
+  capabilities: number;
+  dialects: number[];
+}
+
+/** One transport connection and its negotiated state ([MS-SMB2] 3.3.1.7 Connection). */
+export class Connection {
+  readonly id: number;
+  readonly transport: TcpTransport;
+  readonly log: Logger;
+  readonly credits = new CreditWindow(MAX_CREDITS);
+  /** 0 until NEGOTIATE succeeded. */
+  dialect = 0;
+  /** The wildcard 0x02FF response was sent; an SMB2 NEGOTIATE must follow. */
+  wildcardSent = false;
+  client?: Client;
+  negotiate?: NegotiateInfo;
+  serverCapabilities = 0;
+  serverSecurityMode = 0;
+  cipherId = 0;
+  signingAlgorithmId = 0;
+  /** 3.1.1: hash over NEGOTIATE request and response. */
+  preauth?: PreauthHash;
+  /** Requests not yet answered, by MessageId (CANCEL of sync requests). */
+  readonly pending = new Map<bigint, Request>();
+  /** Requests that went async, by AsyncId. */
+  readonly async = new Map<bigint, Request>();
+  private nextAsyncId = 1n;
+  /** Serialises frame processing where order matters (negotiate/session setup) and counts in-flight work. */
+  inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
+  readonly createdAt = Date.now();
+
+  constructor(
+    readonly server: ServerContext,
+    socket: net.Socket,
+  ) {
+    this.id = server.allocateConnectionId();
+    const maxFrame = server.options.maxFrameSize ?? server.maxIoSize + 1024 * 1024;
+    this.transport = new TcpTransport(socket, maxFrame, {
+      onFrame: (frame) => this.onFrame(frame),
+      onClose: (reason) => this.onClose(reason),
+    });
+    this.log = server.logger.child({ conn: this.id, peer: `${this.transport.remoteAddress}:${this.transport.remotePort}` });
+    this.log.debug('connection accepted');
+  }
+
+  get largeMtu(): boolean {
+    return this.dialect >= 0x0210;
+  }
+
+  allocateAsyncId(): bigint {
+    return this.nextAsyncId++;
+  }
+
+  private onFrame(frame: Buffer): void {
+    this.inFlight++;
+    handleFrame(this, frame)
+      .catch((err: unknown) => {
+        this.log.error({ err }, 'request processing failed; dropping connection');
+        this.close('internal error');
+      })
+      .finally(() => {
+        this.inFlight--;
+        if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
+      });
+  }
+
+  /** Resolves when no request of this connection is being processed. */
+  whenIdle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  send(parts: Buffer[]): void {
+    this.transport.send(parts);
+  }
+
+  close(reason: string): void {
+    this.transport.close(reason);
+  }
+
+  get isClosed(): boolean {
+    return this.transport.isClosed;
+  }
+
+  private onClose(reason: string): void {
+    this.log.debug({ reason }, 'connection closed');
+    teardownConnection(this);
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * The credit window of one connection ([MS-SMB2] 3.3.1.1 CommandSequenceWindow, 3.3.5.2.3).
+ * Message ids the client may use are [low, high) minus those already consumed; every response
+ * grants more by moving `high`. Consumed ids above `low` are tracked until the gap closes.
+ */
+export class CreditWindow {
+  private low = 0n;
+  private high = 1n;
+  private readonly used = new Set<bigint>();
+
+  constructor(private readonly maxCredits: number) {}
+
+  /** Credits the client holds: ids granted and not yet used. */
+  get outstanding(): number {
+    return Number(this.high - this.low) - this.used.size;
+  }
+
+  /** Consumes ids [messageId, messageId+charge); false when any is outside the window or reused. */
+  consume(messageId: bigint, charge: number): boolean {
+    const n = BigInt(Math.max(charge, 1));
+    if (messageId < this.low || messageId + n > this.high) return false;
+    for (let i = 0n; i < n; i++) if (this.used.has(messageId + i)) return false;
+    for (let i = 0n; i < n; i++) this.used.add(messageId + i);
+    while (this.used.has(this.low)) {
+      this.used.delete(this.low);
+      this.low++;
+    }
+    return true;
+  }
+
+  /** Grants up to `requested` credits (at least 1 when the client would otherwise run dry). */
+  grant(requested: number, charge: number): number {
+    const room = this.maxCredits - this.outstanding;
+    let n = Math.min(Math.max(requested, 1), Math.max(room, 0));
+    // Never leave the client without a credit, whatever it asked for.
+    if (n === 0 && this.outstanding === 0) n = 1;
+    // A multi-credit request should get back at least what it spent, so large I/O can continue.
+    if (n < charge && room >= charge) n = Math.min(charge, room);
+    this.high += BigInt(n);
+    return n;
+  }
+
+  /** Skips id 0 after an SMB1 negotiate answered with the wildcard dialect. */
+  reset(low: bigint, high: bigint): void {
+    this.low = low;
+    this.high = high;
+    this.used.clear();
+  }
+}

@@ -1,0 +1,302 @@
+import {
+  Command,
+  HeaderFlags,
+  PROTOCOL_SMB1,
+  PROTOCOL_SMB2,
+  PROTOCOL_TRANSFORM,
+  SMB2_HEADER_SIZE,
+} from '../protocol/constants.js';
+import { decodeHeader, encodeHeader, type Smb2Header } from '../protocol/header.js';
+import { NtStatusError, Status, statusName, isError } from '../protocol/status.js';
+import { decryptMessage, encryptMessage, parseTransformHeader } from '../crypto/index.js';
+import type { Connection } from './connection.js';
+import { Request, type Reply } from './request.js';
+import { COMMANDS } from './commands.js';
+import { channelSigner, signResponse, verifyRequest } from './security.js';
+import { handleSmb1Negotiate } from '../handlers/smb1-negotiate.js';
+import type { Session } from './state/session.js';
+
+/** Entry point for one received frame: SMB1 negotiate, encrypted, or plain SMB2 (possibly compound). */
+export async function handleFrame(conn: Connection, frame: Buffer): Promise<void> {
+  if (frame.length < 4) return conn.close('frame too short');
+  const proto = frame.readUInt32LE(0);
+  if (proto === PROTOCOL_SMB2) return processCompound(conn, frame, undefined);
+  if (proto === PROTOCOL_TRANSFORM) return processEncrypted(conn, frame);
+  if (proto === PROTOCOL_SMB1 && conn.dialect === 0 && !conn.wildcardSent) return handleSmb1Negotiate(conn, frame);
+  conn.close(`unexpected protocol id 0x${proto.toString(16)}`);
+}
+
+async function processEncrypted(conn: Connection, frame: Buffer): Promise<void> {
+  if (conn.dialect < 0x0300) return conn.close('encrypted message before an SMB3 negotiate');
+  let plain: Buffer;
+  let session: Session | undefined;
+  try {
+    const th = parseTransformHeader(frame);
+    session = conn.server.sessions.get(th.sessionId);
+    if (!session || !session.channels.has(conn) || session.decryptionKey.length === 0) {
+      return conn.close('encrypted message for an unknown session');
+    }
+    plain = decryptMessage(session.cipherId, session.decryptionKey, frame);
+  } catch (err) {
+    return conn.close(`decryption failed: ${(err as Error).message}`);
+  }
+  if (plain.length < SMB2_HEADER_SIZE || plain.readUInt32LE(0) !== PROTOCOL_SMB2) return conn.close('bad encrypted payload');
+  return processCompound(conn, plain, session);
+}
+
+interface Pdu {
+  header: Smb2Header;
+  pdu: Buffer;
+}
+
+/** Splits a message into the PDUs of a compound ([MS-SMB2] 3.3.5.2.7). */
+function splitCompound(msg: Buffer): Pdu[] | string {
+  const out: Pdu[] = [];
+  let off = 0;
+  for (;;) {
+    if (msg.length - off < SMB2_HEADER_SIZE) return 'truncated SMB2 header';
+    let header: Smb2Header;
+    try {
+      header = decodeHeader(msg.subarray(off));
+    } catch {
+      return 'invalid SMB2 header';
+    }
+    const next = header.nextCommand;
+    if (next !== 0 && (next < SMB2_HEADER_SIZE || next % 8 !== 0 || off + next > msg.length)) return 'invalid NextCommand';
+    const end = next === 0 ? msg.length : off + next;
+    out.push({ header, pdu: msg.subarray(off, end) });
+    if (next === 0) return out;
+    off = end;
+  }
+}
+
+async function processCompound(conn: Connection, msg: Buffer, encryptedFor: Session | undefined): Promise<void> {
+  const pdus = splitCompound(msg);
+  if (typeof pdus === 'string') return conn.close(pdus);
+  if (conn.dialect === 0 && pdus[0]!.header.command !== Command.NEGOTIATE) return conn.close('request before NEGOTIATE');
+
+  const responses: Buffer[][] = [];
+  const afterSend: NonNullable<Reply['afterSend']>[] = [];
+  let prev: { sessionId: bigint; treeId: number; fileId?: bigint; status: number } | undefined;
+  let encryptWith = encryptedFor;
+  for (const { header, pdu } of pdus) {
+    if (header.flags & HeaderFlags.SERVER_TO_REDIR) return conn.close('response received from client');
+    if (header.command === Command.CANCEL) {
+      handleCancel(conn, header);
+      continue;
+    }
+    const related = (header.flags & HeaderFlags.RELATED_OPERATIONS) !== 0 && prev !== undefined;
+    if (related) {
+      header.sessionId = prev!.sessionId;
+      header.treeId = prev!.treeId;
+    }
+    const charge = conn.largeMtu ? Math.max(header.creditCharge, 1) : 1;
+    if (!conn.credits.consume(header.messageId, charge)) {
+      return conn.close(`message id ${header.messageId} (charge ${charge}) outside the credit window`);
+    }
+    const req = new Request(conn.server, conn, header, pdu, encryptedFor !== undefined, related ? prev!.fileId : undefined, goAsync);
+    conn.pending.set(header.messageId, req);
+    let reply: Reply;
+    try {
+      if (related && isError(prev!.status)) throw new NtStatusError(prev!.status);
+      reply = await runHandler(req, charge);
+    } catch (err) {
+      reply = errorReply(conn, req, err);
+    } finally {
+      conn.pending.delete(header.messageId);
+    }
+    if (req.asyncId !== undefined) conn.async.delete(req.asyncId);
+    if (conn.isClosed) return;
+    const status = reply.status ?? Status.SUCCESS;
+    prev = {
+      sessionId: req.responseSessionId ?? header.sessionId,
+      treeId: req.tree?.id ?? header.treeId,
+      fileId: req.resultFileId,
+      status,
+    };
+    const session = req.session ?? conn.server.sessions.get(prev.sessionId);
+    if (session && !encryptWith && (session.encryptData || req.tree?.encryptData) && session.encryptionKey.length > 0 && status !== Status.MORE_PROCESSING_REQUIRED) {
+      if (header.command !== Command.SESSION_SETUP && header.command !== Command.NEGOTIATE) encryptWith = session;
+    }
+    responses.push(buildResponse(conn, req, reply, status, session, encryptWith !== undefined));
+    if (reply.afterSend) afterSend.push(reply.afterSend);
+  }
+  if (responses.length > 0) sendCompound(conn, responses, encryptWith);
+  for (const fn of afterSend) await fn();
+}
+
+async function runHandler(req: Request, charge: number): Promise<Reply> {
+  const { conn, header } = req;
+  const spec = COMMANDS[header.command];
+  if (!spec) throw new NtStatusError(Status.INVALID_PARAMETER, `unknown command ${header.command}`);
+  if (header.command !== Command.NEGOTIATE && conn.dialect === 0) throw new NtStatusError(Status.INVALID_PARAMETER);
+  if (req.pdu.length < SMB2_HEADER_SIZE + (spec.structureSize & ~1) || req.r.u16(SMB2_HEADER_SIZE) !== spec.structureSize) {
+    throw new NtStatusError(Status.INVALID_PARAMETER, `${spec.name}: bad StructureSize`);
+  }
+  if (spec.payloadSize && conn.largeMtu) {
+    const needed = Math.max(1, Math.ceil(spec.payloadSize(req) / 65536));
+    if (charge < needed) throw new NtStatusError(Status.INVALID_PARAMETER, `credit charge ${charge} < ${needed}`);
+  }
+  if (spec.needsSession) {
+    const session = conn.server.sessions.get(header.sessionId);
+    if (!session || !session.channels.has(conn)) throw new NtStatusError(Status.USER_SESSION_DELETED);
+    if (!session.isValid) {
+      throw new NtStatusError(session.state === 'expired' ? Status.NETWORK_SESSION_EXPIRED : Status.USER_SESSION_DELETED);
+    }
+    req.session = session;
+    checkSignature(req, session);
+    if (session.encryptData && !req.encrypted) throw new NtStatusError(Status.ACCESS_DENIED, 'session requires encryption');
+    if (spec.needsTree) {
+      const tree = session.trees.get(header.treeId);
+      if (!tree) throw new NtStatusError(Status.NETWORK_NAME_DELETED);
+      if (tree.encryptData && !req.encrypted) throw new NtStatusError(Status.ACCESS_DENIED, 'share requires encryption');
+      req.tree = tree;
+    }
+  } else if (header.sessionId !== 0n && header.command !== Command.NEGOTIATE) {
+    // SESSION_SETUP continuing an exchange, or ECHO on a session: check what can be checked.
+    const session = conn.server.sessions.get(header.sessionId);
+    if (session && session.channels.has(conn)) {
+      req.session = session;
+      if (session.isValid && header.command !== Command.SESSION_SETUP) checkSignature(req, session);
+    }
+  }
+  return spec.handler(req);
+}
+
+/** Signed requests must verify; a session that requires signing refuses unsigned ones ([MS-SMB2] 3.3.5.2.4). */
+function checkSignature(req: Request, session: Session): void {
+  if (req.encrypted) return;
+  const signed = (req.header.flags & HeaderFlags.SIGNED) !== 0;
+  if (!signed) {
+    if (session.signingRequired) throw new NtStatusError(Status.ACCESS_DENIED, 'unsigned request on a signed session');
+    return;
+  }
+  const signer = channelSigner(session, req.conn);
+  if (!signer) return;
+  if (!verifyRequest(req.pdu, signer, req.header.messageId, req.header.command)) {
+    throw new NtStatusError(Status.ACCESS_DENIED, 'bad signature');
+  }
+}
+
+function errorReply(conn: Connection, req: Request, err: unknown): Reply {
+  if (err instanceof NtStatusError) {
+    if (err.status !== Status.NO_MORE_FILES && err.status !== Status.OBJECT_NAME_NOT_FOUND) {
+      conn.log.debug({ cmd: req.header.command, status: statusName(err.status), msg: err.message }, 'request failed');
+    }
+    return { status: err.status, body: errorBody() };
+  }
+  conn.log.error({ err, cmd: req.header.command }, 'handler threw');
+  return { status: Status.INTERNAL_ERROR, body: errorBody() };
+}
+
+/** SMB2 ERROR Response ([MS-SMB2] 2.2.2): StructureSize 9, no error data. */
+export function errorBody(): Buffer {
+  const b = Buffer.alloc(9);
+  b.writeUInt16LE(9, 0);
+  return b;
+}
+
+function buildResponse(conn: Connection, req: Request, reply: Reply, status: number, session: Session | undefined, willEncrypt: boolean): Buffer[] {
+  const h = req.header;
+  const isAsync = req.asyncId !== undefined;
+  const credits = isAsync ? 0 : conn.credits.grant(h.credits, conn.largeMtu ? Math.max(h.creditCharge, 1) : 1);
+  let flags = HeaderFlags.SERVER_TO_REDIR | (h.flags & (HeaderFlags.RELATED_OPERATIONS | HeaderFlags.PRIORITY_MASK));
+  if (isAsync) flags |= HeaderFlags.ASYNC_COMMAND;
+  const header = encodeHeader({
+    creditCharge: h.creditCharge,
+    status,
+    command: h.command,
+    credits,
+    flags,
+    nextCommand: 0,
+    messageId: h.messageId,
+    asyncId: req.asyncId ?? 0n,
+    treeId: h.treeId,
+    sessionId: req.responseSessionId ?? h.sessionId,
+    signature: Buffer.alloc(16),
+  });
+  const body = Array.isArray(reply.body) ? reply.body : [reply.body];
+  const parts = [header, ...body];
+  reply.afterEncode?.(parts);
+  if (!willEncrypt && session) maybeSign(conn, req, parts, session, status, reply.forceSign === true);
+  return parts;
+}
+
+function maybeSign(conn: Connection, req: Request, parts: Buffer[], session: Session, status: number, force: boolean): void {
+  const requestSigned = (req.header.flags & HeaderFlags.SIGNED) !== 0;
+  if (!force && !requestSigned && !session.signingRequired) return;
+  if (!force && (status === Status.USER_SESSION_DELETED || status === Status.NETWORK_SESSION_EXPIRED)) return;
+  if (!force && !session.isValid) return;
+  const signer = channelSigner(session, conn);
+  if (signer) signResponse(parts, signer, req.header.messageId);
+}
+
+/** Chains PDUs of a compound with 8-byte alignment, then encrypts or sends as they are. */
+function sendCompound(conn: Connection, responses: Buffer[][], encryptWith: Session | undefined): void {
+  if (responses.length > 1) {
+    for (let i = 0; i < responses.length - 1; i++) {
+      const parts = responses[i]!;
+      const len = parts.reduce((n, p) => n + p.length, 0);
+      const pad = (8 - (len % 8)) % 8;
+      if (pad) parts.push(Buffer.alloc(pad));
+      parts[0]!.writeUInt32LE(len + pad, 20);
+    }
+    // NextCommand changed the headers: signatures must cover the final bytes, so re-sign where signed.
+    for (const parts of responses) resignIfSigned(conn, parts);
+  }
+  const flat = responses.flat();
+  if (encryptWith) {
+    conn.send(encryptMessage(encryptWith.cipherId, encryptWith.encryptionKey, encryptWith.id, flat));
+  } else {
+    conn.send(flat);
+  }
+}
+
+function resignIfSigned(conn: Connection, parts: Buffer[]): void {
+  const hdr = parts[0]!;
+  if (!(hdr.readUInt32LE(16) & HeaderFlags.SIGNED)) return;
+  const session = conn.server.sessions.get(hdr.readBigUInt64LE(40));
+  if (!session) return;
+  const signer = channelSigner(session, conn);
+  if (signer) signResponse(parts, signer, hdr.readBigUInt64LE(24));
+}
+
+/** Sends the interim STATUS_PENDING response and registers the request for CANCEL by AsyncId. */
+function goAsync(req: Request): void {
+  const conn = req.conn;
+  req.asyncId = conn.allocateAsyncId();
+  conn.async.set(req.asyncId, req);
+  const h = req.header;
+  const credits = conn.credits.grant(h.credits, conn.largeMtu ? Math.max(h.creditCharge, 1) : 1);
+  const header = encodeHeader({
+    creditCharge: h.creditCharge,
+    status: Status.PENDING,
+    command: h.command,
+    credits,
+    flags: HeaderFlags.SERVER_TO_REDIR | HeaderFlags.ASYNC_COMMAND,
+    nextCommand: 0,
+    messageId: h.messageId,
+    asyncId: req.asyncId,
+    treeId: 0,
+    sessionId: h.sessionId,
+    signature: Buffer.alloc(16),
+  });
+  const parts = [header, errorBody()];
+  const session = req.session;
+  const encrypt = session && session.encryptionKey.length > 0 && (req.encrypted || session.encryptData || req.tree?.encryptData);
+  if (encrypt) {
+    conn.send(encryptMessage(session.cipherId, session.encryptionKey, session.id, parts));
+    return;
+  }
+  if (session && (h.flags & HeaderFlags.SIGNED)) {
+    const signer = channelSigner(session, conn);
+    if (signer) signResponse(parts, signer, h.messageId);
+  }
+  conn.send(parts);
+}
+
+/** CANCEL ([MS-SMB2] 3.3.5.16): no response of its own; the cancelled request answers STATUS_CANCELLED. */
+function handleCancel(conn: Connection, header: Smb2Header): void {
+  const target = header.flags & HeaderFlags.ASYNC_COMMAND ? conn.async.get(header.asyncId) : conn.pending.get(header.messageId);
+  if (target && !target.signal.aborted) target.abort.abort();
+}

@@ -1,0 +1,102 @@
+import type { Smb2Header } from '../protocol/header.js';
+import type { Connection } from './connection.js';
+import type { ServerContext } from './context.js';
+import type { Session } from './state/session.js';
+import type { TreeConnect } from './state/tree.js';
+import type { Open } from './state/open.js';
+import { Reader } from '../protocol/reader.js';
+import { RELATED_FILE_ID } from '../protocol/constants.js';
+import { Status, fail } from '../protocol/status.js';
+
+/** One SMB2 request as a handler sees it: decoded header, body view, and the state it addresses. */
+export class Request {
+  session?: Session;
+  tree?: TreeConnect;
+  /** Set by goAsync(). */
+  asyncId?: bigint;
+  readonly abort = new AbortController();
+  /** Response sessionId override (SESSION_SETUP creates the session). */
+  responseSessionId?: bigint;
+  /** FileId created or used by this request, for the next related request of a compound. */
+  resultFileId?: bigint;
+
+  constructor(
+    readonly server: ServerContext,
+    readonly conn: Connection,
+    readonly header: Smb2Header,
+    /** The whole PDU (header included): buffer offsets in requests count from the header. */
+    readonly pdu: Buffer,
+    readonly encrypted: boolean,
+    /** Volatile FileId of the previous related request in a compound. */
+    readonly relatedFileId: bigint | undefined,
+    private readonly onGoAsync: (req: Request) => void,
+  ) {}
+
+  /** Bounds-checked reader over the PDU. */
+  get r(): Reader {
+    return new Reader(this.pdu);
+  }
+
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  /** Sends an interim STATUS_PENDING response now; the final response follows when the handler resolves. */
+  goAsync(): void {
+    if (this.asyncId === undefined) this.onGoAsync(this);
+  }
+
+  requireSession(): Session {
+    return this.session ?? fail(Status.USER_SESSION_DELETED);
+  }
+
+  requireTree(): TreeConnect {
+    return this.tree ?? fail(Status.NETWORK_NAME_DELETED);
+  }
+
+  /** Resolves the 16-byte FileId at `off` (header-relative) to an open of this session and tree. */
+  open(off: number): Open {
+    const r = this.r;
+    let persistent = r.u64(off);
+    let volatile = r.u64(off + 8);
+    if (persistent === RELATED_FILE_ID && volatile === RELATED_FILE_ID) {
+      if (this.relatedFileId === undefined) fail(Status.INVALID_PARAMETER, 'related FileId without a previous open');
+      volatile = this.relatedFileId;
+      persistent = -1n;
+    }
+    const session = this.requireSession();
+    const open = session.opens.get(volatile);
+    if (!open || open.closed || (persistent !== -1n && open.persistentId !== persistent)) fail(Status.FILE_CLOSED);
+    if (this.tree && open.tree !== this.tree) fail(Status.FILE_CLOSED);
+    this.resultFileId = open.volatileId;
+    return open;
+  }
+}
+
+/** What a handler returns; failures are thrown as NtStatusError. */
+export interface Reply {
+  status?: number;
+  /** Response body after the 64-byte header; several buffers avoid copying READ data. */
+  body: Buffer | Buffer[];
+  /** Called with the encoded (unsigned) response PDU, e.g. for the 3.1.1 pre-auth hash. */
+  afterEncode?: (pdu: Buffer[]) => void;
+  /** Sign this response with this session even if the dispatcher would not (final SESSION_SETUP). */
+  forceSign?: boolean;
+  /** Runs once the response has been handed to the transport. */
+  afterSend?: () => Promise<void> | void;
+}
+
+export type Handler = (req: Request) => Promise<Reply> | Reply;
+
+export interface CommandSpec {
+  name: string;
+  handler: Handler;
+  /** The fixed StructureSize of the request ([MS-SMB2] 2.2.x); shorter bodies are INVALID_PARAMETER. */
+  structureSize: number;
+  needsSession: boolean;
+  needsTree: boolean;
+  /** State-changing commands take part in channel-sequence checks (multichannel). */
+  changesState: boolean;
+  /** Bytes of payload for credit charge validation (LARGE_MTU). */
+  payloadSize?: (req: Request) => number;
+}

@@ -1,0 +1,29 @@
+import { HeaderFlags, SMB2_HEADER_SIZE, Command } from '../protocol/constants.js';
+import { createSigner, verify, type Signer } from '../crypto/index.js';
+import type { Session, Channel } from './state/session.js';
+import type { Connection } from './connection.js';
+
+/** The signer of a session on one channel, created on first use. */
+export function channelSigner(session: Session, conn: Connection): Signer | undefined {
+  const ch: Channel | undefined = session.channels.get(conn);
+  if (!ch || ch.signingKey.length === 0) return undefined;
+  ch.signer ??= createSigner(session.signingAlgorithmId, ch.signingKey);
+  return ch.signer;
+}
+
+/** Signs a response PDU in place: parts[0] is its 64-byte header. */
+export function signResponse(parts: Buffer[], signer: Signer, messageId: bigint): void {
+  const hdr = parts[0]!;
+  hdr.writeUInt32LE((hdr.readUInt32LE(16) | HeaderFlags.SIGNED) >>> 0, 16);
+  hdr.fill(0, 48, 64);
+  const sig = signer.sign(parts, { messageId, isResponse: true, isCancel: false });
+  sig.copy(hdr, 48);
+}
+
+/** Checks the signature of a received PDU without modifying it. */
+export function verifyRequest(pdu: Buffer, signer: Signer, messageId: bigint, command: number): boolean {
+  const hdr = Buffer.from(pdu.subarray(0, SMB2_HEADER_SIZE));
+  const sig = Buffer.from(hdr.subarray(48, 64));
+  hdr.fill(0, 48, 64);
+  return verify(signer, [hdr, pdu.subarray(SMB2_HEADER_SIZE)], { messageId, isResponse: false, isCancel: command === Command.CANCEL }, sig);
+}

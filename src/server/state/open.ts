@@ -1,0 +1,51 @@
+import type { Session } from './session.js';
+import type { TreeConnect } from './tree.js';
+import type { VfsHandle, DirEntry } from '../../vfs/types.js';
+import type { FileObject, SharingOpen } from '../../locking/share-modes.js';
+import type { RpcPipe } from '../../rpc/index.js';
+
+/** Directory enumeration cursor kept between QUERY_DIRECTORY requests. */
+export interface DirectoryCursor {
+  pattern: string;
+  entries: DirEntry[];
+  next: number;
+}
+
+/** An open file, directory or pipe ([MS-SMB2] 3.3.1.10 Open). */
+export class Open implements SharingOpen {
+  handle?: VfsHandle;
+  pipe?: RpcPipe;
+  file?: FileObject<Open>;
+  deleteOnClose = false;
+  oplockLevel = 0;
+  /** FilePositionInformation: kept for clients that set and query it. */
+  position = 0n;
+  /** FileModeInformation. */
+  mode = 0;
+  cursor?: DirectoryCursor;
+  /** Last-write time set explicitly by the client, kept "sticky" until close. */
+  durable = false;
+  closed = false;
+
+  constructor(
+    readonly persistentId: bigint,
+    readonly volatileId: bigint,
+    readonly session: Session,
+    readonly tree: TreeConnect,
+    /** On-disk share-relative path. */
+    public path: string,
+    /** Name as the client opened it (for FileNameInformation). */
+    public fileName: string,
+    readonly isDirectory: boolean,
+    readonly grantedAccess: number,
+    readonly shareAccess: number,
+    readonly createOptions: number,
+  ) {}
+
+  fileIdBytes(): Buffer {
+    const b = Buffer.alloc(16);
+    b.writeBigUInt64LE(this.persistentId, 0);
+    b.writeBigUInt64LE(this.volatileId, 8);
+    return b;
+  }
+}

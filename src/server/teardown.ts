@@ -1,0 +1,25 @@
+import type { Connection } from './connection.js';
+import { closeSession } from './lifecycle.js';
+
+/**
+ * A connection went away: it stops being a channel of its sessions. A session lives on while another
+ * channel remains; with the last channel it ends. Requests still running finish (their responses are
+ * dropped), so a replay on another channel sees their real outcome (R8).
+ */
+export function teardownConnection(conn: Connection): void {
+  const server = conn.server;
+  server.connections.delete(conn);
+  if (conn.client) {
+    conn.client.connections.delete(conn);
+    if (conn.client.connections.size === 0) server.clients.delete(conn.client.guid);
+  }
+  for (const session of [...server.sessions.values()]) {
+    if (!session.channels.has(conn)) continue;
+    session.channels.delete(conn);
+    if (session.channels.size === 0) {
+      closeSession(server, session).catch((err: unknown) => conn.log.warn({ err }, 'session cleanup failed'));
+    }
+  }
+  // Waiting operations (notify, blocking locks) have nobody to answer on this connection.
+  for (const req of conn.async.values()) if (!req.signal.aborted) req.abort.abort();
+}

@@ -1,0 +1,65 @@
+/**
+ * Direct TCP framing ([MS-SMB2] 2.1): a zero byte and a 24-bit big-endian length before each message.
+ * Pure: bytes in, whole frames out. Each frame is copied once into its own Buffer so handlers can keep
+ * views into it (WRITE data is written straight from there) without holding the socket's chunks.
+ */
+export class FrameError extends Error {}
+
+export class Framer {
+  private header = Buffer.alloc(4);
+  private headerFill = 0;
+  private frame: Buffer | null = null;
+  private frameFill = 0;
+
+  constructor(private readonly maxFrameSize: number) {}
+
+  /** Feeds received bytes; returns the frames they complete. Throws FrameError on a bad length prefix. */
+  push(chunk: Buffer): Buffer[] {
+    const frames: Buffer[] = [];
+    let off = 0;
+    while (off < chunk.length) {
+      if (this.frame === null) {
+        const take = Math.min(4 - this.headerFill, chunk.length - off);
+        chunk.copy(this.header, this.headerFill, off, off + take);
+        this.headerFill += take;
+        off += take;
+        if (this.headerFill < 4) break;
+        if (this.header[0] !== 0) throw new FrameError(`unsupported session message type 0x${this.header[0]!.toString(16)}`);
+        const len = this.header.readUIntBE(1, 3);
+        if (len === 0) throw new FrameError('empty frame');
+        if (len > this.maxFrameSize) throw new FrameError(`frame of ${len} bytes exceeds the limit of ${this.maxFrameSize}`);
+        this.headerFill = 0;
+        this.frameFill = 0;
+        // A frame that arrives whole in this chunk needs no copy of its own: a view is enough.
+        if (chunk.length - off >= len) {
+          frames.push(chunk.subarray(off, off + len));
+          off += len;
+          continue;
+        }
+        this.frame = Buffer.allocUnsafe(len);
+      }
+      const take = Math.min(this.frame.length - this.frameFill, chunk.length - off);
+      chunk.copy(this.frame, this.frameFill, off, off + take);
+      this.frameFill += take;
+      off += take;
+      if (this.frameFill === this.frame.length) {
+        frames.push(this.frame);
+        this.frame = null;
+      }
+    }
+    return frames;
+  }
+
+  /** Bytes of a partial frame held (for diagnostics). */
+  get buffered(): number {
+    return this.headerFill + this.frameFill;
+  }
+}
+
+/** The 4-byte Direct TCP prefix for a message of `length` bytes. */
+export function framePrefix(length: number): Buffer {
+  const b = Buffer.allocUnsafe(4);
+  b[0] = 0;
+  b.writeUIntBE(length, 1, 3);
+  return b;
+}

@@ -1,0 +1,87 @@
+import type net from 'node:net';
+import { Framer, FrameError, framePrefix } from './framer.js';
+
+export interface TransportEvents {
+  onFrame(frame: Buffer): void;
+  onClose(reason: string): void;
+}
+
+/**
+ * One TCP connection: framing in, vectored writes out, with flow control both ways.
+ * Knows nothing about SMB. Counts the bytes handed to the kernel, which the break-ack logic
+ * of multichannel (R6) compares with what the peer has acknowledged.
+ */
+export class TcpTransport {
+  private readonly framer: Framer;
+  private closed = false;
+  /** Application bytes written to the socket so far (prefixes included). */
+  bytesWritten = 0;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+
+  constructor(
+    readonly socket: net.Socket,
+    maxFrameSize: number,
+    private readonly events: TransportEvents,
+  ) {
+    this.framer = new Framer(maxFrameSize);
+    this.remoteAddress = socket.remoteAddress ?? '';
+    this.remotePort = socket.remotePort ?? 0;
+    this.localAddress = socket.localAddress ?? '';
+    this.localPort = socket.localPort ?? 0;
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 60_000);
+    socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    socket.on('drain', () => {
+      if (!this.closed) socket.resume();
+    });
+    socket.on('error', (err) => this.close(`socket error: ${err.message}`));
+    socket.on('close', () => this.close('peer closed'));
+    socket.on('end', () => this.close('peer ended'));
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private receive(chunk: Buffer): void {
+    if (this.closed) return;
+    let frames: Buffer[];
+    try {
+      frames = this.framer.push(chunk);
+    } catch (err) {
+      this.close(err instanceof FrameError ? `framing: ${err.message}` : String(err));
+      return;
+    }
+    for (const f of frames) {
+      if (this.closed) return;
+      this.events.onFrame(f);
+    }
+  }
+
+  /** Sends one message made of several buffers, without concatenating them. Returns bytes queued. */
+  send(parts: Buffer[]): number {
+    if (this.closed) return 0;
+    let len = 0;
+    for (const p of parts) len += p.length;
+    const s = this.socket;
+    s.cork();
+    s.write(framePrefix(len));
+    let ok = true;
+    for (const p of parts) ok = s.write(p);
+    s.uncork();
+    this.bytesWritten += len + 4;
+    // Stop reading requests while the peer is not reading responses: bounds our memory.
+    if (!ok) s.pause();
+    return len + 4;
+  }
+
+  close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.destroy();
+    this.events.onClose(reason);
+  }
+}
