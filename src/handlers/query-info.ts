@@ -44,7 +44,9 @@ export async function queryInfo(req: Request): Promise<Reply> {
     case InfoType.FILESYSTEM: {
       const backend = open.tree.share.backend;
       if (!backend) fail(Status.INVALID_PARAMETER);
-      data = encodeFsInfo(infoClass, await backend.fsInfo());
+      const fs = await backend.fsInfo();
+      // Like Samba, the volume label defaults to the share name.
+      data = encodeFsInfo(infoClass, { ...fs, volumeLabel: fs.volumeLabel || open.tree.share.name });
       if (data.length > outputLength) {
         if (infoClass === 1 || infoClass === 5) return reply(data.subarray(0, outputLength), Status.BUFFER_OVERFLOW);
         fail(Status.INFO_LENGTH_MISMATCH);

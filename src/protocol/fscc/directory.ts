@@ -1,0 +1,121 @@
+/**
+ * Directory enumeration records for QUERY_DIRECTORY: the [MS-FSCC] 2.4 sections named after each
+ * *DirectoryInformation class.
+ */
+import { Status, fail } from '../status.js';
+import type { FileStat } from '../../vfs/types.js';
+import { FileInfoClass } from './constants.js';
+
+export interface DirectoryEntryInput {
+  name: string;
+  stat: FileStat;
+  /** 8.3 name for the Both/IdBoth classes; empty when none. */
+  shortName?: string;
+}
+
+/** Byte length of the fixed part of each class's record (the section of the same name), before FileName. */
+const FIXED_SIZE: Readonly<Record<number, number>> = {
+  [FileInfoClass.FileDirectoryInformation]: 64,
+  [FileInfoClass.FileFullDirectoryInformation]: 68,
+  [FileInfoClass.FileBothDirectoryInformation]: 94,
+  [FileInfoClass.FileNamesInformation]: 12,
+  [FileInfoClass.FileIdBothDirectoryInformation]: 104,
+  [FileInfoClass.FileIdFullDirectoryInformation]: 80,
+  [FileInfoClass.FileIdExtdDirectoryInformation]: 88,
+};
+
+const SHORT_NAME_FIELD = 24;
+
+function align8(n: number): number {
+  return (n + 7) & ~7;
+}
+
+/**
+ * Packs as many entries as fit in maxBytes. Each record starts on an 8-byte boundary and
+ * NextEntryOffset chains them (0 on the last); no padding follows the last record.
+ * count is 0 when not even the first entry fits: the caller answers BUFFER_OVERFLOW.
+ */
+export function encodeDirectoryEntries(
+  infoClass: number,
+  entries: readonly DirectoryEntryInput[],
+  maxBytes: number,
+): { buffer: Buffer; count: number } {
+  const fixed = FIXED_SIZE[infoClass];
+  if (fixed === undefined) fail(Status.INVALID_INFO_CLASS, `directory class ${infoClass}`);
+
+  const names: Buffer[] = [];
+  const offsets: number[] = [];
+  let end = 0;
+  for (const e of entries) {
+    const start = align8(end);
+    const name = Buffer.from(e.name, 'utf16le');
+    if (start + fixed + name.length > maxBytes) break;
+    offsets.push(start);
+    names.push(name);
+    end = start + fixed + name.length;
+  }
+  const count = names.length;
+  const buf = Buffer.alloc(end);
+  for (let i = 0; i < count; i++) {
+    const at = offsets[i]!;
+    const next = i + 1 < count ? offsets[i + 1]! - at : 0;
+    writeRecord(buf, at, infoClass, entries[i]!, names[i]!, fixed, next);
+  }
+  return { buffer: buf, count };
+}
+
+function writeRecord(
+  buf: Buffer,
+  at: number,
+  infoClass: number,
+  e: DirectoryEntryInput,
+  name: Buffer,
+  fixed: number,
+  next: number,
+): void {
+  buf.writeUInt32LE(next, at);
+  buf.writeUInt32LE(0, at + 4); // FileIndex: meaningless where order is not fixed, as NTFS.
+  if (infoClass === FileInfoClass.FileNamesInformation) {
+    buf.writeUInt32LE(name.length, at + 8);
+    name.copy(buf, at + fixed);
+    return;
+  }
+  const s = e.stat;
+  buf.writeBigUInt64LE(s.creationTime, at + 8);
+  buf.writeBigUInt64LE(s.lastAccessTime, at + 16);
+  buf.writeBigUInt64LE(s.lastWriteTime, at + 24);
+  buf.writeBigUInt64LE(s.changeTime, at + 32);
+  buf.writeBigUInt64LE(s.size, at + 40);
+  buf.writeBigUInt64LE(s.allocationSize, at + 48);
+  buf.writeUInt32LE(s.attributes >>> 0, at + 56);
+  buf.writeUInt32LE(name.length, at + 60);
+  // EaSize (or the reparse tag for reparse points) at 64 stays 0 in every class that has it.
+  switch (infoClass) {
+    case FileInfoClass.FileBothDirectoryInformation:
+    case FileInfoClass.FileIdBothDirectoryInformation: {
+      writeShortName(buf, at + 68, e.shortName);
+      if (infoClass === FileInfoClass.FileIdBothDirectoryInformation) {
+        // Reserved2 (2 bytes) at 94, FileId at 96.
+        buf.writeBigUInt64LE(s.fileId, at + 96);
+      }
+      break;
+    }
+    case FileInfoClass.FileIdFullDirectoryInformation:
+      // Reserved (4 bytes) at 68, FileId at 72.
+      buf.writeBigUInt64LE(s.fileId, at + 72);
+      break;
+    case FileInfoClass.FileIdExtdDirectoryInformation:
+      // ReparsePointTag at 68 = 0; 128-bit FileId at 72, our 64-bit id in its low half.
+      buf.writeBigUInt64LE(s.fileId, at + 72);
+      break;
+  }
+  name.copy(buf, at + fixed);
+}
+
+/** ShortNameLength (1), Reserved (1), ShortName (24 bytes of UTF-16). */
+function writeShortName(buf: Buffer, at: number, shortName: string | undefined): void {
+  if (!shortName) return;
+  const bytes = Buffer.from(shortName, 'utf16le').subarray(0, SHORT_NAME_FIELD);
+  buf.writeUInt8(bytes.length, at);
+  bytes.copy(buf, at + 2);
+}

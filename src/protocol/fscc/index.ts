@@ -1,0 +1,5 @@
+export * from './constants.js';
+export * from './directory.js';
+export * from './file-info.js';
+export * from './fs-info.js';
+export * from './set-info.js';

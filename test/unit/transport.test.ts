@@ -1,0 +1,62 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Framer, FrameError, framePrefix } from '../../src/transport/framer.js';
+import { CreditWindow } from '../../src/server/credits.js';
+import { decodeHeader, encodeHeader } from '../../src/protocol/header.js';
+import { HeaderFlags } from '../../src/protocol/constants.js';
+
+test('framer reassembles frames split across chunks and splits coalesced ones', () => {
+  const f = new Framer(1024);
+  const a = Buffer.from('hello');
+  const b = Buffer.from('world!!');
+  const wire = Buffer.concat([framePrefix(a.length), a, framePrefix(b.length), b]);
+  const out: Buffer[] = [];
+  for (let i = 0; i < wire.length; i += 3) out.push(...f.push(wire.subarray(i, i + 3)));
+  assert.deepEqual(out.map(String), ['hello', 'world!!']);
+  assert.deepEqual(new Framer(1024).push(wire).map(String), ['hello', 'world!!']);
+});
+
+test('framer refuses oversize frames, empty frames and non-zero session message types', () => {
+  assert.throws(() => new Framer(100).push(framePrefix(101)), FrameError);
+  assert.throws(() => new Framer(100).push(Buffer.from([0, 0, 0, 0])), FrameError);
+  assert.throws(() => new Framer(100).push(Buffer.from([0x81, 0, 0, 4])), FrameError);
+});
+
+test('credit window accepts granted ids once, in any order, and refuses the rest', () => {
+  const w = new CreditWindow(8192);
+  assert.equal(w.consume(0n, 1), true);
+  assert.equal(w.consume(0n, 1), false, 'reuse');
+  assert.equal(w.consume(1n, 1), false, 'not granted yet');
+  assert.equal(w.grant(10, 1), 10);
+  assert.equal(w.outstanding, 10);
+  assert.equal(w.consume(5n, 2), true, 'out of order, multi-credit');
+  assert.equal(w.consume(6n, 1), false);
+  assert.equal(w.consume(1n, 4), true);
+  assert.equal(w.consume(10n, 2), false, 'beyond the window');
+  assert.equal(w.outstanding, 4);
+});
+
+test('credit window never grants beyond its maximum but never leaves the client dry', () => {
+  const w = new CreditWindow(16);
+  assert.equal(w.grant(100, 1), 15);
+  assert.equal(w.outstanding, 16);
+  assert.equal(w.grant(100, 1), 0);
+  for (let i = 0n; i < 16n; i++) assert.equal(w.consume(i, 1), true);
+  assert.equal(w.grant(0, 1), 1);
+});
+
+test('SMB2 header round-trips sync and async forms', () => {
+  const base = {
+    creditCharge: 3, status: 0xc0000022, command: 8, credits: 31, nextCommand: 0,
+    messageId: 0x1122334455667788n, treeId: 7, sessionId: 0xabcdefn, asyncId: 0n, signature: Buffer.alloc(16, 0xaa),
+  };
+  const sync = encodeHeader({ ...base, flags: HeaderFlags.SERVER_TO_REDIR });
+  assert.equal(sync.length, 64);
+  assert.equal(sync.toString('hex', 0, 4), 'fe534d42');
+  assert.deepEqual({ ...decodeHeader(sync), signature: null }, { ...base, flags: 1, signature: null });
+  const asyncHdr = encodeHeader({ ...base, flags: HeaderFlags.ASYNC_COMMAND, asyncId: 99n });
+  const d = decodeHeader(asyncHdr);
+  assert.equal(d.asyncId, 99n);
+  assert.equal(d.treeId, 0);
+  assert.throws(() => decodeHeader(Buffer.alloc(10)));
+});
