@@ -12,6 +12,8 @@ import { Writer } from '../protocol/writer.js';
 import { FileAttribute, type FileStat, type VfsHandle } from '../vfs/types.js';
 import { normalizeSmbPath } from '../vfs/paths.js';
 import { checkShareAccess } from '../locking/share-modes.js';
+import { grantOplock } from '../locking/oplocks.js';
+import { sendOplockBreak } from '../server/breaks.js';
 import { openPipe } from '../rpc/index.js';
 import { Open } from '../server/state/open.js';
 import type { Reply, Request } from '../server/request.js';
@@ -102,6 +104,7 @@ async function createFile(req: Request, tree: TreeConnect, p: CreateParams): Pro
     let handle: VfsHandle;
     let action: number;
     let diskPath: string;
+    let oplock: number = OplockLevel.NONE;
     if (stat && existing !== null) {
       diskPath = existing;
       if (p.disposition === CreateDisposition.CREATE) fail(Status.OBJECT_NAME_COLLISION);
@@ -111,6 +114,9 @@ async function createFile(req: Request, tree: TreeConnect, p: CreateParams): Pro
       if (overwrite && stat.isDirectory) fail(Status.INVALID_PARAMETER, 'cannot overwrite a directory');
       if (readOnlyShare && overwrite) fail(Status.ACCESS_DENIED);
       const file = tree.share.files.get(String(stat.fileId));
+      if (file?.deletePending) fail(Status.DELETE_PENDING);
+      // Exclusive oplocks are broken before the sharing check, so a caching client can close first.
+      if (!stat.isDirectory) oplock = await grantOplock(file, p.oplock, overwrite, sendOplockBreak, () => req.goAsync());
       if (file?.deletePending) fail(Status.DELETE_PENDING);
       if (file) checkShareAccess(file.opens, access, p.shareAccess);
       if (stat.attributes & FileAttribute.READONLY) {
@@ -135,6 +141,7 @@ async function createFile(req: Request, tree: TreeConnect, p: CreateParams): Pro
         handle = await backend.createFile(path, flagsFor(access, true), attrs);
       }
       action = CreateAction.CREATED;
+      if (!wantDir) oplock = await grantOplock(undefined, p.oplock, false, sendOplockBreak, () => undefined);
     }
     let finalStat: FileStat;
     try {
@@ -149,7 +156,8 @@ async function createFile(req: Request, tree: TreeConnect, p: CreateParams): Pro
     const file = tree.share.files.acquire(String(finalStat.fileId), diskPath);
     file.opens.add(open);
     open.file = file;
-    open.oplockLevel = OplockLevel.NONE;
+    open.oplockLevel = oplock;
+    open.connection = req.conn;
     return { body: encodeResponse(open, finalStat, action, responseContexts(p.contexts, open, finalStat)) };
   });
 }

@@ -4,8 +4,14 @@ import { Writer } from '../protocol/writer.js';
 import { closeOpen } from '../server/lifecycle.js';
 import type { Reply, Request } from '../server/request.js';
 import { hasAny } from './access.js';
+import { breakLevelIIOthers } from '../locking/oplocks.js';
+import { sendOplockBreak } from '../server/breaks.js';
 
 const b = SMB2_HEADER_SIZE;
+const INT64_MAX = 0x7fffffffffffffffn;
+/** NTFS's largest file size (16 TiB - 64 KiB), which smbtorture's smb2.rw.invalid expects. */
+const MAX_FILE_SIZE = 0xfffffff0000n;
+const MAX_BACKEND_OFFSET = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** CLOSE ([MS-SMB2] 2.2.15, 3.3.5.10). */
 export async function close(req: Request): Promise<Reply> {
@@ -57,10 +63,15 @@ export async function read(req: Request): Promise<Reply> {
   }
   if (open.isDirectory || !open.handle) fail(Status.INVALID_DEVICE_REQUEST);
   if (!hasAny(open.grantedAccess, Access.FILE_READ_DATA | Access.FILE_EXECUTE)) fail(Status.ACCESS_DENIED);
-  if (offset > 0x7fffffffffffffffn) fail(Status.INVALID_PARAMETER);
+  if (offset + BigInt(length) > INT64_MAX) fail(Status.INVALID_PARAMETER, 'read beyond the largest offset');
+  if (length === 0) return { body: readResponse(Buffer.alloc(0)) };
+  // Offsets past what the backend can address are past any real end of file.
+  if (offset > MAX_BACKEND_OFFSET) fail(Status.END_OF_FILE);
   const buf = Buffer.allocUnsafe(length);
-  const n = length ? await open.handle.read(buf, 0, length, offset) : 0;
-  if ((n === 0 && length > 0) || n < minimum) fail(Status.END_OF_FILE);
+  const n = await open.handle.read(buf, 0, length, offset);
+  if (n === 0 || n < minimum) fail(Status.END_OF_FILE);
+  // Samba and Windows move FilePositionInformation with each read.
+  open.position = offset + BigInt(n);
   return { body: readResponse(buf.subarray(0, n)) };
 }
 
@@ -93,8 +104,10 @@ export async function write(req: Request): Promise<Reply> {
     const canWrite = hasAny(open.grantedAccess, Access.FILE_WRITE_DATA);
     const canAppend = hasAny(open.grantedAccess, Access.FILE_APPEND_DATA);
     if (!canWrite && !canAppend) fail(Status.ACCESS_DENIED);
-    if (offset === 0xffffffffffffffffn || (!canWrite && canAppend)) offset = (await open.handle.stat()).size;
-    if (offset + BigInt(length) > 0x7fffffffffffffffn) fail(Status.INVALID_PARAMETER);
+    if (offset + BigInt(length) > INT64_MAX) fail(Status.INVALID_PARAMETER, 'write beyond the largest offset');
+    if (length > 0 && offset + BigInt(length) > MAX_FILE_SIZE) fail(Status.INVALID_PARAMETER, 'write beyond the largest file size');
+    if (!canWrite && canAppend) offset = (await open.handle.stat()).size;
+    breakLevelIIOthers(open.file, open, sendOplockBreak);
     count = length ? await open.handle.write(data, offset) : 0;
   }
   const w = new Writer();

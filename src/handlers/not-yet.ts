@@ -12,8 +12,3 @@ export function changeNotify(req: Request): Reply {
   req.open(64 + 8);
   fail(Status.NOT_SUPPORTED, 'change notify is not implemented yet');
 }
-
-/** OPLOCK_BREAK acknowledgement: no oplock or lease is ever granted yet, so none can be acknowledged. */
-export function oplockBreak(): Reply {
-  fail(Status.INVALID_OPLOCK_PROTOCOL);
-}

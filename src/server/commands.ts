@@ -9,7 +9,8 @@ import { queryDirectory, queryDirectoryPayloadSize } from '../handlers/query-dir
 import { queryInfo } from '../handlers/query-info.js';
 import { setInfo } from '../handlers/set-info.js';
 import { ioctl, ioctlPayloadSize } from '../handlers/ioctl.js';
-import { lock, changeNotify, oplockBreak } from '../handlers/not-yet.js';
+import { lock, changeNotify } from '../handlers/not-yet.js';
+import { oplockBreakAck } from '../handlers/oplock-break.js';
 
 /**
  * The dispatch table: each command's handler and what dispatch must check before calling it.
@@ -33,5 +34,5 @@ export const COMMANDS: Record<number, CommandSpec> = {
   [Command.CHANGE_NOTIFY]: { name: 'CHANGE_NOTIFY', handler: changeNotify, structureSize: 32, needsSession: true, needsTree: true, changesState: false },
   [Command.QUERY_INFO]: { name: 'QUERY_INFO', handler: queryInfo, structureSize: 41, needsSession: true, needsTree: true, changesState: false },
   [Command.SET_INFO]: { name: 'SET_INFO', handler: setInfo, structureSize: 33, needsSession: true, needsTree: true, changesState: true },
-  [Command.OPLOCK_BREAK]: { name: 'OPLOCK_BREAK', handler: oplockBreak, structureSize: 24, needsSession: true, needsTree: true, changesState: false },
+  [Command.OPLOCK_BREAK]: { name: 'OPLOCK_BREAK', handler: oplockBreakAck, structureSize: 24, needsSession: true, needsTree: true, changesState: false },
 };

@@ -3,6 +3,8 @@ import type { Session } from './state/session.js';
 import type { TreeConnect } from './state/tree.js';
 import type { ServerContext } from './context.js';
 import { NtStatusError, Status } from '../protocol/status.js';
+import { OplockLevel } from '../protocol/constants.js';
+import { finishBreak } from '../locking/oplocks.js';
 
 /**
  * Closes an open: hands delete-on-close to the file, and removes the file when the last open goes
@@ -16,6 +18,8 @@ export async function closeOpen(open: Open): Promise<void> {
   open.tree.opens.delete(open.volatileId);
   const file = open.file;
   if (open.deleteOnClose && file) file.deletePending = true;
+  // Whoever waits for this open's break acknowledgement can go on.
+  finishBreak(open, OplockLevel.NONE);
   try {
     await open.handle?.close();
   } catch {

@@ -3,6 +3,8 @@ import type { TreeConnect } from './tree.js';
 import type { VfsHandle, DirEntry } from '../../vfs/types.js';
 import type { FileObject, SharingOpen } from '../../locking/share-modes.js';
 import type { RpcPipe } from '../../rpc/index.js';
+import type { OplockHolder } from '../../locking/oplocks.js';
+import type { Connection } from '../connection.js';
 
 /** Directory enumeration cursor kept between QUERY_DIRECTORY requests. */
 export interface DirectoryCursor {
@@ -12,18 +14,20 @@ export interface DirectoryCursor {
 }
 
 /** An open file, directory or pipe ([MS-SMB2] 3.3.1.10 Open). */
-export class Open implements SharingOpen {
+export class Open implements SharingOpen, OplockHolder {
   handle?: VfsHandle;
   pipe?: RpcPipe;
   file?: FileObject<Open>;
   deleteOnClose = false;
   oplockLevel = 0;
+  breaking?: OplockHolder['breaking'];
+  /** The connection the open was created on: where its breaks go first. */
+  connection?: Connection;
   /** FilePositionInformation: kept for clients that set and query it. */
   position = 0n;
   /** FileModeInformation. */
   mode = 0;
   cursor?: DirectoryCursor;
-  /** Last-write time set explicitly by the client, kept "sticky" until close. */
   durable = false;
   closed = false;
 
