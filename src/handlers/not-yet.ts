@@ -6,9 +6,3 @@ export function lock(req: Request): Reply {
   req.open(64 + 8);
   fail(Status.NOT_SUPPORTED, 'byte-range locks are not implemented yet');
 }
-
-/** CHANGE_NOTIFY: directory watches arrive with the file-semantics work. */
-export function changeNotify(req: Request): Reply {
-  req.open(64 + 8);
-  fail(Status.NOT_SUPPORTED, 'change notify is not implemented yet');
-}

@@ -95,8 +95,21 @@ export async function sessionSetup(req: Request): Promise<Reply> {
   session.encryptData = hasKey && conn.cipherId !== 0 && (globalEncrypt === 'required' || globalEncrypt === 'desired');
   session.state = 'valid';
   session.preauth = undefined;
+  await endPreviousSession(req, session, r.u64(b + 16));
   conn.log.info({ session: session.id.toString(16), user: id.user, guest: id.isGuest, anonymous: id.isAnonymous }, 'session established');
   return { body: responseBody(sessionFlags(session), step.outputToken), forceSign: hasKey };
+}
+
+/**
+ * A client reconnecting after losing its connection names its old session: that session, if it belongs
+ * to the same user, is torn down so its opens do not linger ([MS-SMB2] 3.3.5.5.3, PreviousSessionId).
+ */
+async function endPreviousSession(req: Request, session: Session, previousId: bigint): Promise<void> {
+  if (previousId === 0n || previousId === session.id) return;
+  const prev = req.server.sessions.get(previousId);
+  if (!prev || !prev.identity || prev.identity.isAnonymous || prev.identity.isGuest) return;
+  if (prev.identity.user.toLowerCase() !== session.identity!.user.toLowerCase()) return;
+  await closeSession(req.server, prev);
 }
 
 function sessionFlags(session: Session): number {

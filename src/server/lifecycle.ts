@@ -20,6 +20,7 @@ export async function closeOpen(open: Open): Promise<void> {
   if (open.deleteOnClose && file) file.deletePending = true;
   // Whoever waits for this open's break acknowledgement can go on.
   finishBreak(open, OplockLevel.NONE);
+  open.notify?.close();
   try {
     await open.handle?.close();
   } catch {

@@ -7,6 +7,7 @@ import { Status, fail } from '../protocol/status.js';
 import { errnoCode, toNtStatusError } from './errno.js';
 import { PosixFileHandle, PosixPathHandle } from './posix-handle.js';
 import { PathResolver } from './posix-resolve.js';
+import { watchDirectory } from './posix-watch.js';
 import { fileStatFromStats, filetimeToUnixSeconds, modeForAttributes } from './posix-stat.js';
 import {
   FileAttribute,
@@ -17,6 +18,8 @@ import {
   type OpenFlags,
   type SetTimes,
   type VfsHandle,
+  type ChangeEvent,
+  type Watch,
 } from './types.js';
 
 export interface PosixBackendOptions {
@@ -67,6 +70,11 @@ export class PosixBackend implements Backend {
     const real = await this.resolver.target(path);
     if (real === null) return null;
     return fileStatFromStats(await statOf(real));
+  }
+
+  async watch(path: string, recursive: boolean, onChange: (e: ChangeEvent) => void, onOverflow: () => void): Promise<Watch> {
+    const real = await this.existingTarget(path);
+    return watchDirectory(real, recursive, onChange, onOverflow);
   }
 
   async resolveCase(path: string): Promise<string | null> {

@@ -84,7 +84,23 @@ export interface SetTimes {
   changeTime?: bigint;
 }
 
+/** A change seen under a watched directory; `name` is relative to it, '/'-separated. */
+export interface ChangeEvent {
+  kind: 'added' | 'removed' | 'modified';
+  name: string;
+  isDirectory: boolean;
+}
+
+export interface Watch {
+  close(): void;
+}
+
 export interface Backend {
+  /**
+   * Watches a directory (and below it when recursive) for changes; optional: a backend without it
+   * answers CHANGE_NOTIFY with STATUS_NOT_SUPPORTED. `onOverflow` reports lost events.
+   */
+  watch?(path: string, recursive: boolean, onChange: (e: ChangeEvent) => void, onOverflow: () => void): Promise<Watch>;
   /** Stat of a path; null when it does not exist. Throws OBJECT_PATH_NOT_FOUND when a parent is missing. */
   stat(path: string): Promise<FileStat | null>;
   /**

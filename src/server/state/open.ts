@@ -5,6 +5,7 @@ import type { FileObject, SharingOpen } from '../../locking/share-modes.js';
 import type { RpcPipe } from '../../rpc/index.js';
 import type { OplockHolder } from '../../locking/oplocks.js';
 import type { Connection } from '../connection.js';
+import type { NotifyState } from './notify.js';
 
 /** Directory enumeration cursor kept between QUERY_DIRECTORY requests. */
 export interface DirectoryCursor {
@@ -28,6 +29,7 @@ export class Open implements SharingOpen, OplockHolder {
   /** FileModeInformation. */
   mode = 0;
   cursor?: DirectoryCursor;
+  notify?: NotifyState;
   durable = false;
   closed = false;
 

@@ -1,0 +1,142 @@
+import { createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto';
+import { NtStatusError, Status } from '../protocol/status.js';
+import { asList, totalLength, type BufferList } from './buffers.js';
+import { cipherKeyLength, isGcm, isKnownCipher } from './constants.js';
+
+/** SMB2 TRANSFORM_HEADER ([MS-SMB2] 2.2.41): 52 bytes, ProtocolId 0xFD 'S' 'M' 'B'. */
+export const TRANSFORM_HEADER_SIZE = 52;
+export const TRANSFORM_PROTOCOL_ID = 0x424d53fd;
+/** Flags (3.1.1) / EncryptionAlgorithm (3.0.x): both say "encrypted" with 0x0001. */
+export const TRANSFORM_FLAG_ENCRYPTED = 0x0001;
+/** The AEAD's associated data is the header from the Nonce field on (bytes 20..51). */
+const AAD_OFFSET = 20;
+
+export interface TransformHeader {
+  signature: Buffer;
+  nonce: Buffer;
+  originalMessageSize: number;
+  flags: number;
+  sessionId: bigint;
+}
+
+export function parseTransformHeader(buf: Buffer): TransformHeader {
+  if (buf.length < TRANSFORM_HEADER_SIZE) throw new NtStatusError(Status.INVALID_PARAMETER, 'short transform header');
+  if (buf.readUInt32LE(0) !== TRANSFORM_PROTOCOL_ID) throw new NtStatusError(Status.INVALID_PARAMETER, 'not a transform header');
+  return {
+    signature: buf.subarray(4, 20),
+    nonce: buf.subarray(20, 36),
+    originalMessageSize: buf.readUInt32LE(36),
+    flags: buf.readUInt16LE(42),
+    sessionId: buf.readBigUInt64LE(44),
+  };
+}
+
+function nonceLength(cipherId: number): number {
+  return isGcm(cipherId) ? 12 : 11;
+}
+
+function algorithm(cipherId: number): 'aes-128-ccm' | 'aes-128-gcm' | 'aes-256-ccm' | 'aes-256-gcm' {
+  switch (cipherId) {
+    case 1:
+      return 'aes-128-ccm';
+    case 2:
+      return 'aes-128-gcm';
+    case 3:
+      return 'aes-256-ccm';
+    default:
+      return 'aes-256-gcm';
+  }
+}
+
+function checkCipher(cipherId: number, key: Buffer): void {
+  if (!isKnownCipher(cipherId)) throw new NtStatusError(Status.INVALID_PARAMETER, `unknown cipher ${cipherId}`);
+  if (key.length !== cipherKeyLength(cipherId)) {
+    throw new NtStatusError(Status.INTERNAL_ERROR, `cipher ${cipherId} needs a ${cipherKeyLength(cipherId)}-byte key`);
+  }
+}
+
+/**
+ * Seal one message (a whole compound chain) for `sessionId` ([MS-SMB2] 3.1.4.3).
+ * Returns [transform header, ...ciphertext pieces] ready for writev. GCM streams the pieces without
+ * concatenating them; CCM cannot (Node allows a single update() in CCM mode).
+ * `nonceField` (16 bytes) is for known-answer tests only; normally the nonce is random, which keeps
+ * it unique per key without state shared between the channels of a session.
+ */
+export function encryptMessage(
+  cipherId: number,
+  key: Buffer,
+  sessionId: bigint,
+  plaintext: BufferList,
+  nonceField?: Buffer,
+): Buffer[] {
+  checkCipher(cipherId, key);
+  const pieces = asList(plaintext);
+  const size = totalLength(pieces);
+  const hdr = Buffer.alloc(TRANSFORM_HEADER_SIZE);
+  hdr.writeUInt32LE(TRANSFORM_PROTOCOL_ID, 0);
+  const nlen = nonceLength(cipherId);
+  if (nonceField) {
+    if (nonceField.length !== 16) throw new NtStatusError(Status.INTERNAL_ERROR, 'nonce field must be 16 bytes');
+    nonceField.copy(hdr, 20);
+  } else {
+    randomFillSync(hdr, 20, nlen);
+  }
+  hdr.writeUInt32LE(size, 36);
+  hdr.writeUInt16LE(TRANSFORM_FLAG_ENCRYPTED, 42);
+  hdr.writeBigUInt64LE(BigInt.asUintN(64, sessionId), 44);
+  const nonce = hdr.subarray(20, 20 + nlen);
+  const aad = hdr.subarray(AAD_OFFSET);
+
+  const out: Buffer[] = [hdr];
+  if (isGcm(cipherId)) {
+    const c = createCipheriv(algorithm(cipherId) as 'aes-128-gcm', key, nonce, { authTagLength: 16 });
+    c.setAAD(aad);
+    for (const p of pieces) if (p.length) out.push(c.update(p));
+    const fin = c.final();
+    if (fin.length) out.push(fin);
+    c.getAuthTag().copy(hdr, 4);
+  } else {
+    const c = createCipheriv(algorithm(cipherId) as 'aes-128-ccm', key, nonce, { authTagLength: 16 });
+    c.setAAD(aad, { plaintextLength: size });
+    out.push(c.update(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, size)));
+    const fin = c.final();
+    if (fin.length) out.push(fin);
+    c.getAuthTag().copy(hdr, 4);
+  }
+  return out;
+}
+
+/**
+ * Open a sealed message: `transform` is the whole frame (header + ciphertext).
+ * Throws INVALID_PARAMETER on malformed framing, ACCESS_DENIED when authentication fails.
+ */
+export function decryptMessage(cipherId: number, key: Buffer, transform: Buffer): Buffer {
+  checkCipher(cipherId, key);
+  const th = parseTransformHeader(transform);
+  const ct = transform.subarray(TRANSFORM_HEADER_SIZE);
+  if (th.originalMessageSize !== ct.length || ct.length === 0) {
+    throw new NtStatusError(Status.INVALID_PARAMETER, 'transform size mismatch');
+  }
+  if (th.flags !== TRANSFORM_FLAG_ENCRYPTED) throw new NtStatusError(Status.INVALID_PARAMETER, 'transform not encrypted');
+  const nonce = th.nonce.subarray(0, nonceLength(cipherId));
+  const aad = transform.subarray(AAD_OFFSET, TRANSFORM_HEADER_SIZE);
+  try {
+    if (isGcm(cipherId)) {
+      const d = createDecipheriv(algorithm(cipherId) as 'aes-128-gcm', key, nonce, { authTagLength: 16 });
+      d.setAuthTag(th.signature);
+      d.setAAD(aad);
+      const pt = d.update(ct);
+      const fin = d.final();
+      return fin.length ? Buffer.concat([pt, fin]) : pt;
+    }
+    const d = createDecipheriv(algorithm(cipherId) as 'aes-128-ccm', key, nonce, { authTagLength: 16 });
+    d.setAuthTag(th.signature);
+    d.setAAD(aad, { plaintextLength: ct.length });
+    const pt = d.update(ct);
+    d.final();
+    return pt;
+  } catch (e) {
+    if (e instanceof NtStatusError) throw e;
+    throw new NtStatusError(Status.ACCESS_DENIED, 'decryption failed');
+  }
+}
