@@ -1,10 +1,10 @@
 import { Access, QueryDirectoryFlags, SMB2_HEADER_SIZE } from '../protocol/constants.js';
 import { Status, fail } from '../protocol/status.js';
 import { Writer } from '../protocol/writer.js';
-import { encodeDirectoryEntries } from '../protocol/fscc/index.js';
+import { encodeDirectoryEntries, shortNameFor } from '../protocol/fscc/index.js';
 import { matchWildcard } from '../vfs/paths.js';
 import type { DirEntry } from '../vfs/types.js';
-import type { Open } from '../server/state/open.js';
+import type { Open, DirectoryCursor } from '../server/state/open.js';
 import type { Reply, Request } from '../server/request.js';
 
 const b = SMB2_HEADER_SIZE;
@@ -39,13 +39,41 @@ export async function queryDirectory(req: Request): Promise<Reply> {
     fail(fresh && cursor.entries.length === 0 ? Status.NO_SUCH_FILE : Status.NO_MORE_FILES);
   }
   const single = (flags & QueryDirectoryFlags.RETURN_SINGLE_ENTRY) !== 0;
-  const batch = cursor.entries.slice(cursor.next, single ? cursor.next + 1 : undefined);
+  // Entries removed since the scan started are not reported, as a live NTFS enumeration would not.
+  const window = single ? 1 : Math.ceil(outputLength / 64) + 1;
+  if (cursor.next > 0) await dropVanished(open, cursor, window);
+  if (cursor.next >= cursor.entries.length) fail(Status.NO_MORE_FILES);
+  const batch = cursor.entries
+    .slice(cursor.next, cursor.next + window)
+    .map((e) => (withShortName(infoClass) ? { ...e, shortName: shortNameFor(e.name) } : e));
   const { buffer, count } = encodeDirectoryEntries(infoClass, batch, outputLength);
   if (count === 0) fail(Status.INFO_LENGTH_MISMATCH, 'output buffer too small for one entry');
   cursor.next += count;
   const w = new Writer();
   w.u16(9).u16(b + 8).u32(buffer.length).put(buffer);
   return { body: w.toBuffer() };
+}
+
+const withShortName = (infoClass: number): boolean => infoClass === 3 || infoClass === 37;
+
+/**
+ * Drops entries removed since the scan started, checking only as many as the next response can hold
+ * (64 bytes is less than any record) rather than the whole rest; entries that slide into the window
+ * after a removal are checked too.
+ */
+async function dropVanished(open: Open, cursor: DirectoryCursor, window: number): Promise<void> {
+  const backend = open.tree.share.backend!;
+  let checked = 0;
+  while (checked < window && cursor.next + checked < cursor.entries.length) {
+    const from = cursor.next + checked;
+    const slice = cursor.entries.slice(from, cursor.next + window);
+    const alive = await Promise.all(
+      slice.map(async (e) => e.name === '.' || e.name === '..' || (await backend.stat(open.path ? `${open.path}/${e.name}` : e.name).catch(() => null)) !== null),
+    );
+    const kept = slice.filter((_, i) => alive[i]);
+    cursor.entries.splice(from, slice.length, ...kept);
+    checked += kept.length;
+  }
 }
 
 async function listMatching(open: Open, pattern: string): Promise<DirEntry[]> {

@@ -1,7 +1,7 @@
 import { InfoType, SMB2_HEADER_SIZE, Access } from '../protocol/constants.js';
 import { Status, fail } from '../protocol/status.js';
 import { Writer } from '../protocol/writer.js';
-import { encodeFileInfo, encodeFsInfo } from '../protocol/fscc/index.js';
+import { encodeFileInfo, encodeFsInfo, shortNameFor } from '../protocol/fscc/index.js';
 import { FileAttribute, type FileStat } from '../vfs/types.js';
 import type { Open } from '../server/state/open.js';
 import type { Reply, Request } from '../server/request.js';
@@ -9,9 +9,21 @@ import { buildSecurityDescriptor } from './security-descriptor.js';
 
 const b = SMB2_HEADER_SIZE;
 
-/** Classes whose data has a variable tail: a short buffer gets the truncated data and BUFFER_OVERFLOW. */
-const VARIABLE_FILE_CLASSES = new Set([9, 18, 21, 22, 48]);
-const FileAllInformation = 18;
+/**
+ * The least output buffer each class accepts: below it INFO_LENGTH_MISMATCH, between it and the full
+ * size BUFFER_OVERFLOW with truncated data (as Windows answers smbtorture's smb2.getinfo buffercheck).
+ */
+const FILE_FIXED_SIZE: Record<number, number> = { 4: 40, 5: 24, 6: 8, 7: 4, 8: 4, 9: 4, 14: 8, 16: 4, 17: 4, 18: 104, 21: 8, 22: 32, 28: 16, 34: 56, 35: 8, 48: 4, 59: 24 };
+const FS_FIXED_SIZE: Record<number, number> = { 1: 24, 3: 24, 4: 8, 5: 16, 6: 48, 7: 32, 8: 64, 11: 28 };
+/** Classes that need FILE_READ_ATTRIBUTES; the rest answer any open (as smbtorture's getinfo_access shows). */
+const NEEDS_READ_ATTRIBUTES = new Set([4, 18, 34, 35]);
+const FileFullEaInformation = 15;
+
+function fitOutput(data: Buffer, outputLength: number, fixed: number | undefined): Reply {
+  if (data.length <= outputLength) return reply(data);
+  if (outputLength < (fixed ?? data.length)) fail(Status.INFO_LENGTH_MISMATCH);
+  return reply(data.subarray(0, outputLength), Status.BUFFER_OVERFLOW);
+}
 
 /** QUERY_INFO ([MS-SMB2] 2.2.37, 3.3.5.20). */
 export async function queryInfo(req: Request): Promise<Reply> {
@@ -24,9 +36,8 @@ export async function queryInfo(req: Request): Promise<Reply> {
   let data: Buffer;
   switch (infoType) {
     case InfoType.FILE: {
-      if (!(open.grantedAccess & (Access.FILE_READ_ATTRIBUTES | Access.FILE_READ_DATA)) && infoClass !== 6) {
-        if (infoClass === FileAllInformation || infoClass === 4 || infoClass === 34) fail(Status.ACCESS_DENIED);
-      }
+      if (NEEDS_READ_ATTRIBUTES.has(infoClass) && !(open.grantedAccess & Access.FILE_READ_ATTRIBUTES)) fail(Status.ACCESS_DENIED);
+      if (infoClass === FileFullEaInformation && !(open.grantedAccess & Access.FILE_READ_EA)) fail(Status.ACCESS_DENIED);
       data = encodeFileInfo(infoClass, {
         stat: await statOf(open),
         name: '\\' + open.path.replace(/\//g, '\\'),
@@ -34,12 +45,9 @@ export async function queryInfo(req: Request): Promise<Reply> {
         position: open.position,
         mode: open.mode,
         accessMask: open.grantedAccess,
+        shortName: shortNameFor(open.path.split('/').pop() ?? ''),
       });
-      if (data.length > outputLength) {
-        if (!VARIABLE_FILE_CLASSES.has(infoClass)) fail(Status.INFO_LENGTH_MISMATCH);
-        return reply(data.subarray(0, outputLength), Status.BUFFER_OVERFLOW);
-      }
-      return reply(data);
+      return fitOutput(data, outputLength, FILE_FIXED_SIZE[infoClass]);
     }
     case InfoType.FILESYSTEM: {
       const backend = open.tree.share.backend;
@@ -47,11 +55,7 @@ export async function queryInfo(req: Request): Promise<Reply> {
       const fs = await backend.fsInfo();
       // Like Samba, the volume label defaults to the share name.
       data = encodeFsInfo(infoClass, { ...fs, volumeLabel: fs.volumeLabel || open.tree.share.name });
-      if (data.length > outputLength) {
-        if (infoClass === 1 || infoClass === 5) return reply(data.subarray(0, outputLength), Status.BUFFER_OVERFLOW);
-        fail(Status.INFO_LENGTH_MISMATCH);
-      }
-      return reply(data);
+      return fitOutput(data, outputLength, FS_FIXED_SIZE[infoClass]);
     }
     case InfoType.SECURITY: {
       if (!(open.grantedAccess & Access.READ_CONTROL)) fail(Status.ACCESS_DENIED);

@@ -181,7 +181,7 @@ function checkSignature(req: Request, session: Session): void {
 function errorReply(conn: Connection, req: Request, err: unknown): Reply {
   if (err instanceof NtStatusError) {
     if (err.status !== Status.NO_MORE_FILES && err.status !== Status.OBJECT_NAME_NOT_FOUND) {
-      conn.log.debug({ cmd: req.header.command, status: statusName(err.status), msg: err.message }, 'request failed');
+      conn.log.debug({ cmd: req.header.command, status: statusName(err.status), detail: err.message }, 'request failed');
     }
     return { status: err.status, body: errorBody() };
   }

@@ -68,6 +68,13 @@ export function encodeFsInfo(infoClass: number, fs: FsInfo, opts: FsInfoOptions 
       buf.writeUInt32LE(fs.bytesPerSector >>> 0, 28);
       return buf;
     }
+    case FsInfoClass.FileFsControlInformation: {
+      // No quotas: thresholds and limits are -1 ("none"), as Samba reports without quota support.
+      const b = Buffer.alloc(48);
+      b.writeBigInt64LE(-1n, 24);
+      b.writeBigInt64LE(-1n, 32);
+      return b;
+    }
     case FsInfoClass.FileFsObjectIdInformation: {
       // FileFsObjectIdInformation: ObjectId (16), ExtendedInfo (48). The volume has no GUID of its own; the serial
       // makes a stable one.
