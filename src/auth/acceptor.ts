@@ -1,3 +1,4 @@
+import { parseAvPairs } from './ntlm-messages.js';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { NtStatusError, Status } from '../protocol/status.js';
 import type { UserStore } from '../server/options.js';
@@ -233,6 +234,8 @@ export class SpnegoNtlmAcceptor {
     if (auth.ntResponse.length < 16 + 28) return undefined;
     const proof = auth.ntResponse.subarray(0, 16);
     const blob = auth.ntResponse.subarray(16);
+    // A client blob whose AV pairs do not parse is malformed, not a wrong password (Samba bug 14932).
+    parseAvPairs(blob.subarray(28));
 
     // NTOWFv2 mixes in the domain the client typed; like Samba, also try it upper-cased and empty.
     let responseKey: Buffer | undefined;

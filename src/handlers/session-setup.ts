@@ -25,14 +25,12 @@ export async function sessionSetup(req: Request): Promise<Reply> {
   }
 
   let session: Session;
-  let isNew = false;
   if (header.sessionId === 0n) {
     session = new Session(server.allocateSessionId());
     session.dialect = conn.dialect;
     session.channels.set(conn, { connection: conn, signingKey: Buffer.alloc(0) });
     if (conn.preauth) session.preauth = conn.preauth.clone();
     server.sessions.set(session.id, session);
-    isNew = true;
   } else {
     const found = server.sessions.get(header.sessionId);
     if (!found || !found.channels.has(conn)) fail(Status.USER_SESSION_DELETED);
@@ -63,7 +61,8 @@ export async function sessionSetup(req: Request): Promise<Reply> {
   session.authenticator = undefined;
   if (step.status !== Status.SUCCESS || !step.identity) {
     conn.log.info({ status: step.status }, 'authentication failed');
-    if (isNew || !reauth) await closeSession(server, session);
+    // A failed re-authentication ends the session too, as Windows and Samba do.
+    await closeSession(server, session);
     fail(step.status === Status.SUCCESS ? Status.LOGON_FAILURE : step.status);
   }
   const id = step.identity;
