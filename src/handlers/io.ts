@@ -57,9 +57,10 @@ export async function read(req: Request): Promise<Reply> {
   const open = req.open(b + 16);
   if (length > req.server.maxIoSize) fail(Status.INVALID_PARAMETER, 'read larger than MaxReadSize');
   if (open.pipe) {
-    const data = open.pipe.read(length);
+    // Pipe replies are messages: a short read gets part of one and BUFFER_OVERFLOW, as on Windows.
+    const { data, more } = open.pipe.readMessage(length);
     if (data.length === 0) fail(Status.PIPE_EMPTY);
-    return { body: readResponse(data) };
+    return { status: more ? Status.BUFFER_OVERFLOW : Status.SUCCESS, body: readResponse(data) };
   }
   if (open.isDirectory || !open.handle) fail(Status.INVALID_DEVICE_REQUEST);
   if (!hasAny(open.grantedAccess, Access.FILE_READ_DATA | Access.FILE_EXECUTE)) fail(Status.ACCESS_DENIED);
@@ -67,12 +68,23 @@ export async function read(req: Request): Promise<Reply> {
   if (length === 0) return { body: readResponse(Buffer.alloc(0)) };
   // Offsets past what the backend can address are past any real end of file.
   if (offset > MAX_BACKEND_OFFSET) fail(Status.END_OF_FILE);
-  const buf = Buffer.allocUnsafe(length);
-  const n = await open.handle.read(buf, 0, length, offset);
-  if (n === 0 || n < minimum) fail(Status.END_OF_FILE);
+  // Pooled: a fresh 8 MiB buffer per read costs page faults that dominate the read itself.
+  const pool = req.server.bufferPool;
+  const buf = pool.acquire(length);
+  let n: number;
+  try {
+    n = await open.handle.read(buf, 0, length, offset);
+  } catch (err) {
+    pool.release(buf);
+    throw err;
+  }
+  if (n === 0 || n < minimum) {
+    pool.release(buf);
+    fail(Status.END_OF_FILE);
+  }
   // Samba and Windows move FilePositionInformation with each read.
   open.position = offset + BigInt(n);
-  return { body: readResponse(buf.subarray(0, n)) };
+  return { body: readResponse(buf.subarray(0, n)), onSent: () => pool.release(buf) };
 }
 
 function readResponse(data: Buffer): Buffer[] {

@@ -86,8 +86,8 @@ export class Connection {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  send(parts: Buffer[]): void {
-    this.transport.send(parts);
+  send(parts: Buffer[], onSent?: () => void): void {
+    this.transport.send(parts, onSent);
   }
 
   close(reason: string): void {

@@ -5,6 +5,7 @@ import { Share } from './shares.js';
 import { Session } from './state/session.js';
 import { Client } from './state/client.js';
 import type { Connection } from './connection.js';
+import { BufferPool } from './buffer-pool.js';
 
 export const DEFAULT_MAX_IO = 8 * 1024 * 1024;
 export const MAX_CREDITS = 8192;
@@ -22,6 +23,7 @@ export class ServerContext {
   readonly sessions = new Map<bigint, Session>();
   readonly connections = new Set<Connection>();
   readonly maxIoSize: number;
+  readonly bufferPool = new BufferPool();
   readonly serverName: string;
   readonly workgroup: string;
   private nextSessionId = 1n;

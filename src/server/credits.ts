@@ -28,14 +28,18 @@ export class CreditWindow {
     return true;
   }
 
-  /** Grants up to `requested` credits (at least 1 when the client would otherwise run dry). */
-  grant(requested: number, charge: number): number {
-    const room = this.maxCredits - this.outstanding;
-    let n = Math.min(Math.max(requested, 1), Math.max(room, 0));
-    // Never leave the client without a credit, whatever it asked for.
+  /**
+   * Grants what a response carries, as Windows Server 2016+ and Samba do: the credits the request spent
+   * back, plus what it asked for beyond one ([MS-SMB2] 3.3.1.2), never beyond `maxCredits` outstanding and
+   * never leaving the client with none. NEGOTIATE gets only its charge back, SESSION_SETUP more only once
+   * it succeeded.
+   */
+  grant(requested: number, charge: number, extra: 'all' | 'none' = 'all'): number {
+    const spent = Math.max(charge, 1);
+    const additional = extra === 'all' ? Math.max(requested, 1) - 1 : 0;
+    const room = Math.max(this.maxCredits - this.outstanding, 0);
+    let n = Math.min(spent + additional, room);
     if (n === 0 && this.outstanding === 0) n = 1;
-    // A multi-credit request should get back at least what it spent, so large I/O can continue.
-    if (n < charge && room >= charge) n = Math.min(charge, room);
     this.high += BigInt(n);
     return n;
   }

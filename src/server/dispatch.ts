@@ -77,6 +77,7 @@ async function processCompound(conn: Connection, msg: Buffer, encryptedFor: Sess
 
   const responses: Buffer[][] = [];
   const afterSend: NonNullable<Reply['afterSend']>[] = [];
+  const onSent: (() => void)[] = [];
   let prev: { sessionId: bigint; treeId: number; fileId?: bigint; status: number } | undefined;
   let encryptWith = encryptedFor;
   for (const { header, pdu } of pdus) {
@@ -120,8 +121,11 @@ async function processCompound(conn: Connection, msg: Buffer, encryptedFor: Sess
     }
     responses.push(buildResponse(conn, req, reply, status, session, encryptWith !== undefined));
     if (reply.afterSend) afterSend.push(reply.afterSend);
+    if (reply.onSent) onSent.push(reply.onSent);
   }
-  if (responses.length > 0) sendCompound(conn, responses, encryptWith);
+  const done = onSent.length ? () => onSent.forEach((f) => f()) : undefined;
+  if (responses.length > 0) sendCompound(conn, responses, encryptWith, done);
+  else done?.();
   for (const fn of afterSend) await fn();
 }
 
@@ -199,7 +203,7 @@ export function errorBody(): Buffer {
 function buildResponse(conn: Connection, req: Request, reply: Reply, status: number, session: Session | undefined, willEncrypt: boolean): Buffer[] {
   const h = req.header;
   const isAsync = req.asyncId !== undefined;
-  const credits = isAsync ? 0 : conn.credits.grant(h.credits, conn.largeMtu ? Math.max(h.creditCharge, 1) : 1);
+  const credits = isAsync ? 0 : conn.credits.grant(h.credits, conn.largeMtu ? Math.max(h.creditCharge, 1) : 1, creditPolicy(h.command, status));
   let flags = HeaderFlags.SERVER_TO_REDIR | (h.flags & (HeaderFlags.RELATED_OPERATIONS | HeaderFlags.PRIORITY_MASK));
   if (isAsync) flags |= HeaderFlags.ASYNC_COMMAND;
   const header = encodeHeader({
@@ -222,6 +226,12 @@ function buildResponse(conn: Connection, req: Request, reply: Reply, status: num
   return parts;
 }
 
+function creditPolicy(command: number, status: number): 'all' | 'none' {
+  if (command === Command.NEGOTIATE) return 'none';
+  if (command === Command.SESSION_SETUP && status !== Status.SUCCESS) return 'none';
+  return 'all';
+}
+
 function maybeSign(conn: Connection, req: Request, parts: Buffer[], session: Session, status: number, force: boolean): void {
   const requestSigned = (req.header.flags & HeaderFlags.SIGNED) !== 0;
   if (!force && !requestSigned && !session.signingRequired) return;
@@ -232,7 +242,7 @@ function maybeSign(conn: Connection, req: Request, parts: Buffer[], session: Ses
 }
 
 /** Chains PDUs of a compound with 8-byte alignment, then encrypts or sends as they are. */
-function sendCompound(conn: Connection, responses: Buffer[][], encryptWith: Session | undefined): void {
+function sendCompound(conn: Connection, responses: Buffer[][], encryptWith: Session | undefined, onSent?: () => void): void {
   if (responses.length > 1) {
     for (let i = 0; i < responses.length - 1; i++) {
       const parts = responses[i]!;
@@ -246,9 +256,12 @@ function sendCompound(conn: Connection, responses: Buffer[][], encryptWith: Sess
   }
   const flat = responses.flat();
   if (encryptWith) {
-    conn.send(encryptMessage(encryptWith.cipherId, encryptWith.encryptionKey, encryptWith.id, flat));
+    const sealed = encryptMessage(encryptWith.cipherId, encryptWith.encryptionKey, encryptWith.id, flat);
+    // The plaintext is no longer needed once sealed.
+    onSent?.();
+    conn.send(sealed);
   } else {
-    conn.send(flat);
+    conn.send(flat, onSent);
   }
 }
 

@@ -84,6 +84,8 @@ export interface Reply {
   forceSign?: boolean;
   /** Runs once the response has been handed to the transport. */
   afterSend?: () => Promise<void> | void;
+  /** Runs once the kernel has taken the response's bytes (or the connection died): buffers may be reused. */
+  onSent?: () => void;
 }
 
 export type Handler = (req: Request) => Promise<Reply> | Reply;

@@ -61,16 +61,22 @@ export class TcpTransport {
     }
   }
 
-  /** Sends one message made of several buffers, without concatenating them. Returns bytes queued. */
-  send(parts: Buffer[]): number {
-    if (this.closed) return 0;
+  /**
+   * Sends one message made of several buffers, without concatenating them. Returns bytes queued.
+   * `onSent` runs once the kernel has the bytes (or the socket failed): then the buffers may be reused.
+   */
+  send(parts: Buffer[], onSent?: () => void): number {
+    if (this.closed) {
+      onSent?.();
+      return 0;
+    }
     let len = 0;
     for (const p of parts) len += p.length;
     const s = this.socket;
     s.cork();
     s.write(framePrefix(len));
     let ok = true;
-    for (const p of parts) ok = s.write(p);
+    for (let i = 0; i < parts.length; i++) ok = s.write(parts[i]!, i === parts.length - 1 && onSent ? () => onSent() : undefined);
     s.uncork();
     this.bytesWritten += len + 4;
     // Stop reading requests while the peer is not reading responses: bounds our memory.

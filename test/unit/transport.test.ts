@@ -27,7 +27,7 @@ test('credit window accepts granted ids once, in any order, and refuses the rest
   assert.equal(w.consume(0n, 1), true);
   assert.equal(w.consume(0n, 1), false, 'reuse');
   assert.equal(w.consume(1n, 1), false, 'not granted yet');
-  assert.equal(w.grant(10, 1), 10);
+  assert.equal(w.grant(10, 1), 10, 'the charge back plus nine more');
   assert.equal(w.outstanding, 10);
   assert.equal(w.consume(5n, 2), true, 'out of order, multi-credit');
   assert.equal(w.consume(6n, 1), false);
@@ -42,7 +42,15 @@ test('credit window never grants beyond its maximum but never leaves the client 
   assert.equal(w.outstanding, 16);
   assert.equal(w.grant(100, 1), 0);
   for (let i = 0n; i < 16n; i++) assert.equal(w.consume(i, 1), true);
-  assert.equal(w.grant(0, 1), 1);
+  assert.equal(w.grant(0, 1, 'none'), 1);
+});
+
+test('a multi-credit request gets its charge back plus what it asked for beyond one', () => {
+  const w = new CreditWindow(8192);
+  w.grant(256, 1);
+  assert.equal(w.consume(1n, 128), true);
+  assert.equal(w.grant(256, 128), 128 + 255);
+  assert.equal(w.grant(5, 3, 'none'), 3, 'NEGOTIATE and failed SESSION_SETUP only get the charge back');
 });
 
 test('SMB2 header round-trips sync and async forms', () => {
