@@ -66,6 +66,7 @@ export async function read(req: Request): Promise<Reply> {
   if (!hasAny(open.grantedAccess, Access.FILE_READ_DATA | Access.FILE_EXECUTE)) fail(Status.ACCESS_DENIED);
   if (offset + BigInt(length) > INT64_MAX) fail(Status.INVALID_PARAMETER, 'read beyond the largest offset');
   if (length === 0) return { body: readResponse(Buffer.alloc(0)) };
+  if (open.file && !open.file.locks.canRead(open, offset, BigInt(length))) fail(Status.FILE_LOCK_CONFLICT);
   // Offsets past what the backend can address are past any real end of file.
   if (offset > MAX_BACKEND_OFFSET) fail(Status.END_OF_FILE);
   // Pooled: a fresh 8 MiB buffer per read costs page faults that dominate the read itself.
@@ -119,6 +120,7 @@ export async function write(req: Request): Promise<Reply> {
     if (offset + BigInt(length) > INT64_MAX) fail(Status.INVALID_PARAMETER, 'write beyond the largest offset');
     if (length > 0 && offset + BigInt(length) > MAX_FILE_SIZE) fail(Status.INVALID_PARAMETER, 'write beyond the largest file size');
     if (!canWrite && canAppend) offset = (await open.handle.stat()).size;
+    if (open.file && length && !open.file.locks.canWrite(open, offset, BigInt(length))) fail(Status.FILE_LOCK_CONFLICT);
     breakLevelIIOthers(open.file, open, sendOplockBreak);
     count = length ? await open.handle.write(data, offset) : 0;
   }

@@ -1,5 +1,6 @@
 import { Access, ShareAccess } from '../protocol/constants.js';
 import { Status, fail } from '../protocol/status.js';
+import { ByteRangeLocks } from './byte-range.js';
 
 const DATA_READ = Access.FILE_READ_DATA | Access.FILE_EXECUTE;
 const DATA_WRITE = Access.FILE_WRITE_DATA | Access.FILE_APPEND_DATA;
@@ -37,6 +38,7 @@ export function checkShareAccess(existing: Iterable<SharingOpen>, access: number
 /** One file (by backend file id) and everything open on it, across sessions and clients. */
 export class FileObject<O extends SharingOpen = SharingOpen> {
   readonly opens = new Set<O>();
+  readonly locks = new ByteRangeLocks();
   deletePending = false;
   constructor(
     readonly key: string,

@@ -9,7 +9,7 @@ import { queryDirectory, queryDirectoryPayloadSize } from '../handlers/query-dir
 import { queryInfo } from '../handlers/query-info.js';
 import { setInfo } from '../handlers/set-info.js';
 import { ioctl, ioctlPayloadSize } from '../handlers/ioctl.js';
-import { lock } from '../handlers/not-yet.js';
+import { lock } from '../handlers/lock.js';
 import { changeNotify } from '../handlers/change-notify.js';
 import { oplockBreakAck } from '../handlers/oplock-break.js';
 

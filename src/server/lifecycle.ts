@@ -21,6 +21,7 @@ export async function closeOpen(open: Open): Promise<void> {
   // Whoever waits for this open's break acknowledgement can go on.
   finishBreak(open, OplockLevel.NONE);
   open.notify?.close();
+  file?.locks.removeOwner(open);
   try {
     await open.handle?.close();
   } catch {

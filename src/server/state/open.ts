@@ -31,6 +31,8 @@ export class Open implements SharingOpen, OplockHolder {
   cursor?: DirectoryCursor;
   notify?: NotifyState;
   durable = false;
+  /** The last lock sequence (index, number) a LOCK carried; replay detection uses it (multichannel). */
+  lockSequences = new Map<number, number>();
   closed = false;
 
   constructor(
