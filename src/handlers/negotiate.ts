@@ -77,7 +77,8 @@ export async function negotiate(req: Request): Promise<Reply> {
     conn.cipherId = contexts.ciphers?.find((c) => SUPPORTED_CIPHERS.includes(c)) ?? 0;
     conn.signingAlgorithmId = contexts.signing?.find((s) => SUPPORTED_SIGNING.includes(s)) ?? SigningAlgorithm.AES_CMAC;
   }
-  if (dialect >= Dialect.SMB2_10) {
+  {
+    // 2.0.2 ignores the ClientGuid on the wire, but a client that sends one is still the same machine.
     const client = clientGuid.equals(Buffer.alloc(16)) ? server.clientFor(Buffer.from(`conn-${conn.id}`)) : server.clientFor(clientGuid);
     conn.client = client;
     client.connections.add(conn);

@@ -6,6 +6,7 @@ import { deriveSessionKeys } from '../crypto/index.js';
 import { SpnegoNtlmAcceptor } from '../auth/index.js';
 import { Session } from '../server/state/session.js';
 import { closeSession } from '../server/lifecycle.js';
+import { bindSession } from './session-bind.js';
 import type { Reply, Request } from '../server/request.js';
 
 /** SESSION_SETUP ([MS-SMB2] 2.2.5, 3.3.5.5): SPNEGO/NTLMSSP authentication and key derivation. */
@@ -19,10 +20,7 @@ export async function sessionSetup(req: Request): Promise<Reply> {
   const secLength = r.u16(b + 14);
   const token = secLength ? r.bytes(secOffset, secLength) : Buffer.alloc(0);
 
-  if (flags & SessionSetupFlags.BINDING) {
-    // Binding a channel to an existing session is the multichannel issue's work.
-    fail(Status.REQUEST_NOT_ACCEPTED, 'session binding not supported yet');
-  }
+  if (flags & SessionSetupFlags.BINDING) return bindSession(req, token, responseBody);
 
   let session: Session;
   if (header.sessionId === 0n) {

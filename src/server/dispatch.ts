@@ -161,7 +161,9 @@ async function runHandler(req: Request, charge: number): Promise<Reply> {
     const session = conn.server.sessions.get(header.sessionId);
     if (session && session.channels.has(conn)) {
       req.session = session;
-      if (session.isValid && header.command !== Command.SESSION_SETUP) checkSignature(req, session);
+      // Re-authentication is checked like any request of the session; binding checks its own signature.
+      const binding = header.command === Command.SESSION_SETUP && (req.r.u8(SMB2_HEADER_SIZE + 2) & 0x01) !== 0;
+      if (session.isValid && !binding) checkSignature(req, session);
     }
   }
   return spec.handler(req);
@@ -221,8 +223,9 @@ function buildResponse(conn: Connection, req: Request, reply: Reply, status: num
   });
   const body = Array.isArray(reply.body) ? reply.body : [reply.body];
   const parts = [header, ...body];
-  reply.afterEncode?.(parts);
   if (!willEncrypt && session) maybeSign(conn, req, parts, session, status, reply.forceSign === true);
+  // After signing: the pre-auth hash covers the bytes as sent (signed bind responses included).
+  reply.afterEncode?.(parts);
   return parts;
 }
 
@@ -235,7 +238,6 @@ function creditPolicy(command: number, status: number): 'all' | 'none' {
 function maybeSign(conn: Connection, req: Request, parts: Buffer[], session: Session, status: number, force: boolean): void {
   const requestSigned = (req.header.flags & HeaderFlags.SIGNED) !== 0;
   if (!force && !requestSigned && !session.signingRequired) return;
-  if (!force && (status === Status.USER_SESSION_DELETED || status === Status.NETWORK_SESSION_EXPIRED)) return;
   if (!force && !session.isValid) return;
   const signer = channelSigner(session, conn);
   if (signer) signResponse(parts, signer, req.header.messageId);

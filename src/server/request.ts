@@ -78,7 +78,7 @@ export interface Reply {
   status?: number;
   /** Response body after the 64-byte header; several buffers avoid copying READ data. */
   body: Buffer | Buffer[];
-  /** Called with the encoded (unsigned) response PDU, e.g. for the 3.1.1 pre-auth hash. */
+  /** Called with the encoded response PDU as it will be sent (signed), e.g. for the 3.1.1 pre-auth hash. */
   afterEncode?: (pdu: Buffer[]) => void;
   /** Sign this response with this session even if the dispatcher would not (final SESSION_SETUP). */
   forceSign?: boolean;

@@ -3,12 +3,25 @@ import { createSigner, verify, type Signer } from '../crypto/index.js';
 import type { Session, Channel } from './state/session.js';
 import type { Connection } from './connection.js';
 
-/** The signer of a session on one channel, created on first use. */
+/**
+ * The signer of a session on one channel, created on first use. A bound channel signs with its own key
+ * and its connection's algorithm (channels of one session may have negotiated different ones). A
+ * connection that is not (yet) a bound channel has no key of its own: binding messages and their
+ * errors are signed with the session's key and algorithm ([MS-SMB2] 3.3.5.2.4), as Samba does.
+ */
 export function channelSigner(session: Session, conn: Connection): Signer | undefined {
   const ch: Channel | undefined = session.channels.get(conn);
-  if (!ch || ch.signingKey.length === 0) return undefined;
-  ch.signer ??= createSigner(session.signingAlgorithmId, ch.signingKey);
-  return ch.signer;
+  if (ch && ch.signingKey.length > 0) {
+    ch.signer ??= createSigner(conn.signingAlgorithmId, ch.signingKey);
+    return ch.signer;
+  }
+  return sessionSigner(session);
+}
+
+/** A signer with the session's own key and algorithm (those of its first channel). */
+export function sessionSigner(session: Session): Signer | undefined {
+  if (session.signingKey.length === 0) return undefined;
+  return createSigner(session.signingAlgorithmId, session.signingKey);
 }
 
 /** Signs a response PDU in place: parts[0] is its 64-byte header. */

@@ -10,6 +10,8 @@ export interface Channel {
   connection: Connection;
   signingKey: Buffer;
   signer?: Signer;
+  /** A session bind in progress on this connection ([MS-SMB2] 3.3.5.5.2). */
+  binding?: { authenticator: SpnegoNtlmAcceptor; preauth?: PreauthHash };
 }
 
 export type SessionState = 'in-progress' | 'valid' | 'expired';
