@@ -65,7 +65,10 @@ export async function read(req: Request): Promise<Reply> {
   if (open.isDirectory || !open.handle) fail(Status.INVALID_DEVICE_REQUEST);
   if (!hasAny(open.grantedAccess, Access.FILE_READ_DATA | Access.FILE_EXECUTE)) fail(Status.ACCESS_DENIED);
   if (offset + BigInt(length) > INT64_MAX) fail(Status.INVALID_PARAMETER, 'read beyond the largest offset');
-  if (length === 0) return { body: readResponse(Buffer.alloc(0)) };
+  if (length === 0) {
+    if (minimum > 0) fail(Status.END_OF_FILE);
+    return { body: readResponse(Buffer.alloc(0)) };
+  }
   if (open.file && !open.file.locks.canRead(open, offset, BigInt(length))) fail(Status.FILE_LOCK_CONFLICT);
   // Offsets past what the backend can address are past any real end of file.
   if (offset > MAX_BACKEND_OFFSET) fail(Status.END_OF_FILE);
