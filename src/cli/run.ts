@@ -7,7 +7,7 @@ import { parsePort } from '../config/values.js';
 import { isLogLevel, LOG_LEVELS } from '../log.js';
 import { CliError } from './errors.js';
 import { MAIN_USAGE, SERVE_USAGE, USER_USAGE } from './usage.js';
-import { installSignalHandlers, startServe } from './serve.js';
+import { startServe } from './serve.js';
 import { resolvePassdbPath, userAdd, userDel, userList } from './user.js';
 import { promptNewPassword, readPasswordFromStream } from './password.js';
 
@@ -111,15 +111,17 @@ async function serveCommand(args: string[], io: CliIO): Promise<number | undefin
   }
   const logLevel = values['log-level'] ?? 'info';
   if (!isLogLevel(logLevel)) throw new CliError(`--log-level: unknown level "${logLevel}" (use ${LOG_LEVELS.join(', ')})`);
-  const running = await startServe({
-    shares: values.share ?? [],
-    config: values.config,
-    port,
-    listen: values.listen ?? [],
-    passdb: values.passdb,
-    logLevel,
-  });
-  installSignalHandlers(running);
+  await startServe(
+    {
+      shares: values.share ?? [],
+      config: values.config,
+      port,
+      listen: values.listen ?? [],
+      passdb: values.passdb,
+      logLevel,
+    },
+    { exitOnSignal: (code) => process.exit(code) },
+  );
   return undefined;
 }
 

@@ -27,7 +27,17 @@ export interface RunningServer {
  * Loads the configuration, opens the passdb and binds. Every problem the operator
  * can fix surfaces as a ConfigError or CliError with a one-line message.
  */
-export async function startServe(args: ServeArgs, deps: { logger?: Logger; pathEnv?: PathEnv } = {}): Promise<RunningServer> {
+export interface ServeDeps {
+  logger?: Logger;
+  pathEnv?: PathEnv;
+  /**
+   * When set, SIGINT/SIGTERM close the server and call this with the exit code.
+   * Installed before binding: a harness may signal as soon as it reads "listening".
+   */
+  exitOnSignal?: (code: number) => void;
+}
+
+export async function startServe(args: ServeArgs, deps: ServeDeps = {}): Promise<RunningServer> {
   const logger = deps.logger ?? createLogger(args.logLevel);
   const config = args.config === undefined ? undefined : await loadConfigFile(args.config);
   const built = await buildServerOptions({
@@ -50,6 +60,7 @@ export async function startServe(args: ServeArgs, deps: { logger?: Logger; pathE
 
   const port = built.options.port ?? 445;
   const server = createServer({ ...built.options, users, logger });
+  if (deps.exitOnSignal) installSignalHandlers({ server, logger }, deps.exitOnSignal);
   try {
     await server.listen();
   } catch (err) {
@@ -90,7 +101,10 @@ export function listenErrorMessage(err: unknown, port: number): string | undefin
  * First SIGINT/SIGTERM: graceful close then exit 0. A second one exits at once,
  * for when in-flight requests hang the close. Returns a function removing the handlers.
  */
-export function installSignalHandlers(running: RunningServer, exit: (code: number) => void = (c) => process.exit(c)): () => void {
+export function installSignalHandlers(
+  running: { server: SmbServer; logger: Logger },
+  exit: (code: number) => void = (c) => process.exit(c),
+): () => void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
