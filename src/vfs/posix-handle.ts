@@ -4,7 +4,8 @@
 import { promises as fsp } from 'node:fs';
 import { Status, fail } from '../protocol/status.js';
 import { toNtStatusError } from './errno.js';
-import { fileStatFromStats } from './posix-stat.js';
+import type { StatMapper } from './posix-meta.js';
+import { FALLOC_FL_KEEP_SIZE, fallocate, isUnsupported } from '../native/libc.js';
 import type { FileStat, VfsHandle } from './types.js';
 
 /** Largest offset fs accepts exactly (Number.MAX_SAFE_INTEGER); beyond it a double would silently round. */
@@ -26,6 +27,7 @@ export class PosixFileHandle implements VfsHandle {
     private readonly canRead: boolean,
     private readonly canWrite: boolean,
     private readonly readOnlyBackend: boolean,
+    private readonly toFileStat: StatMapper,
   ) {}
 
   /** Reads straight into the caller's buffer: this is the hot path for large READs. */
@@ -77,6 +79,30 @@ export class PosixFileHandle implements VfsHandle {
     }
   }
 
+  /**
+   * FileAllocationInformation: below the end of file it truncates ([MS-FSA] 2.1.5.15.1); above it,
+   * blocks are reserved (fallocate, end of file unchanged) so the allocation size reads back. Where
+   * the file system cannot reserve, the request is a hint and is accepted.
+   */
+  async setAllocationSize(size: bigint): Promise<void> {
+    if (this.isDirectory) fail(Status.INVALID_PARAMETER, 'allocation size of a directory');
+    if (!this.canWrite || this.readOnlyBackend) fail(Status.ACCESS_DENIED, 'handle not opened for writing');
+    toPosition(size);
+    let st;
+    try {
+      st = await this.fh.stat({ bigint: true });
+    } catch (err) {
+      throw toNtStatusError(err);
+    }
+    if (size < st.size) return this.truncate(size);
+    if (size === 0n || st.blocks * 512n >= size) return;
+    try {
+      fallocate(this.fh.fd, FALLOC_FL_KEEP_SIZE, 0n, size);
+    } catch (err) {
+      if (!isUnsupported(err)) throw toNtStatusError(err);
+    }
+  }
+
   async sync(): Promise<void> {
     try {
       await this.fh.sync();
@@ -87,7 +113,8 @@ export class PosixFileHandle implements VfsHandle {
 
   async stat(): Promise<FileStat> {
     try {
-      return fileStatFromStats(await this.fh.stat({ bigint: true }));
+      // By descriptor: still right after the file was renamed or replaced under its old name.
+      return this.toFileStat(await this.fh.stat({ bigint: true }), { fd: this.fh.fd });
     } catch (err) {
       throw toNtStatusError(err);
     }
@@ -113,6 +140,7 @@ export class PosixPathHandle implements VfsHandle {
     readonly path: string,
     private readonly realPath: string,
     readonly isDirectory: boolean,
+    private readonly toFileStat: StatMapper,
   ) {}
 
   async read(): Promise<number> {
@@ -131,7 +159,7 @@ export class PosixPathHandle implements VfsHandle {
 
   async stat(): Promise<FileStat> {
     try {
-      return fileStatFromStats(await fsp.stat(this.realPath, { bigint: true }));
+      return this.toFileStat(await fsp.stat(this.realPath, { bigint: true }), { path: this.realPath });
     } catch (err) {
       throw toNtStatusError(err);
     }

@@ -20,8 +20,8 @@ export function filetimeToUnixSeconds(ft: bigint): number {
 }
 
 /*
- * Linux has no place for DOS attributes without xattrs (which Node cannot reach), so we use
- * Samba's "map archive / map system / map hidden" convention on regular files:
+ * Fallback where the share's file system keeps no user xattrs (see posix-meta.ts for the normal
+ * case): Samba's "map archive / map system / map hidden" convention on regular files:
  *   owner execute = ARCHIVE, group execute = SYSTEM, other execute = HIDDEN,
  * and READONLY = no owner write permission. Directories carry only DIRECTORY.
  */

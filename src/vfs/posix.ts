@@ -8,7 +8,19 @@ import { errnoCode, toNtStatusError } from './errno.js';
 import { PosixFileHandle, PosixPathHandle } from './posix-handle.js';
 import { PathResolver } from './posix-resolve.js';
 import { watchDirectory } from './posix-watch.js';
-import { fileStatFromStats, filetimeToUnixSeconds, modeForAttributes } from './posix-stat.js';
+import { FILETIME_UNIX_EPOCH, fileStatFromStats, filetimeToUnixSeconds, modeForAttributes } from './posix-stat.js';
+import {
+  STORED_ATTRIBUTES,
+  defaultCreationTime,
+  implicitMeta,
+  probeXattrs,
+  readMeta,
+  statMapper,
+  writeMeta,
+  type MetaRecord,
+  type StatMapper,
+} from './posix-meta.js';
+import { available as nativeAvailable, isUnsupported, setFileTimes, type XattrTarget } from '../native/libc.js';
 import {
   FileAttribute,
   type Backend,
@@ -25,6 +37,17 @@ import {
 export interface PosixBackendOptions {
   /** Refuse every modification with ACCESS_DENIED (the SMB layer also refuses; this is a second wall). */
   readOnly?: boolean;
+  /**
+   * Keep creation time, change time and DOS attributes in the `user.smb3d` xattr (posix-meta.ts).
+   * Default: when the share's file system supports user xattrs. `false` forces the fallback, which
+   * maps DOS attributes onto permission bits and cannot keep set creation/change times.
+   */
+  xattrs?: boolean;
+}
+
+export interface BackendCapabilities {
+  /** Metadata lives in xattrs; false: the permission-bit fallback (worth a log line at start). */
+  xattrs: boolean;
 }
 
 const FILE_MODE = 0o644;
@@ -40,7 +63,9 @@ const OPEN_GUARDS = fsc.O_NOFOLLOW | fsc.O_NONBLOCK;
 export class PosixBackend implements Backend {
   readonly root: string;
   readonly readOnly: boolean;
+  readonly capabilities: BackendCapabilities;
   private readonly resolver: PathResolver;
+  private readonly toFileStat: StatMapper;
   private volumeSerial = 0;
   private volumeCreationTime = 0n;
 
@@ -50,6 +75,10 @@ export class PosixBackend implements Backend {
     this.root = realpathSync(nodePath.resolve(root));
     this.readOnly = opts.readOnly === true;
     this.resolver = new PathResolver(this.root);
+    // The probe is synchronous (two system calls), so the constructor can decide too.
+    const xattrs = opts.xattrs !== false && probeXattrs(this.root);
+    this.capabilities = { xattrs };
+    this.toFileStat = statMapper(xattrs);
   }
 
   static async create(root: string, opts: PosixBackendOptions = {}): Promise<PosixBackend> {
@@ -69,7 +98,7 @@ export class PosixBackend implements Backend {
   async stat(path: string): Promise<FileStat | null> {
     const real = await this.resolver.target(path);
     if (real === null) return null;
-    return fileStatFromStats(await statOf(real));
+    return this.toFileStat(await statOf(real), { path: real, follow: false });
   }
 
   async watch(path: string, recursive: boolean, onChange: (e: ChangeEvent) => void, onOverflow: () => void): Promise<Watch> {
@@ -95,9 +124,9 @@ export class PosixBackend implements Backend {
     if (flags.write && (Number(st.mode) & 0o200) === 0) fail(Status.ACCESS_DENIED, 'file is read-only');
     try {
       const fh = await fsp.open(real, accessFlags(flags) | OPEN_GUARDS);
-      return new PosixFileHandle(path, false, fh, flags.read, flags.write, this.readOnly);
+      return new PosixFileHandle(path, false, fh, flags.read, flags.write, this.readOnly, this.toFileStat);
     } catch (err) {
-      if (!flags.read && !flags.write && errnoCode(err) === 'EACCES') return new PosixPathHandle(path, real, false);
+      if (!flags.read && !flags.write && errnoCode(err) === 'EACCES') return new PosixPathHandle(path, real, false, this.toFileStat);
       throw toNtStatusError(err);
     }
   }
@@ -105,9 +134,9 @@ export class PosixBackend implements Backend {
   private async openDirectory(path: string, real: string): Promise<VfsHandle> {
     try {
       const fh = await fsp.open(real, fsc.O_RDONLY | fsc.O_DIRECTORY | fsc.O_NOFOLLOW);
-      return new PosixFileHandle(path, true, fh, false, false, this.readOnly);
+      return new PosixFileHandle(path, true, fh, false, false, this.readOnly, this.toFileStat);
     } catch (err) {
-      if (errnoCode(err) === 'EACCES') return new PosixPathHandle(path, real, true);
+      if (errnoCode(err) === 'EACCES') return new PosixPathHandle(path, real, true, this.toFileStat);
       throw toNtStatusError(err);
     }
   }
@@ -117,24 +146,32 @@ export class PosixBackend implements Backend {
     const entry = await this.resolver.entry(path);
     if (entry.exists) fail(Status.OBJECT_NAME_COLLISION);
     // [MS-FSA] 2.1.5.1.2.1: a new file always gets ARCHIVE.
-    const mode = modeForAttributes(FILE_MODE, (attributes | FileAttribute.ARCHIVE) & ~FileAttribute.DIRECTORY);
+    const attrs = (attributes | FileAttribute.ARCHIVE) & ~FileAttribute.DIRECTORY;
+    const xattrs = this.capabilities.xattrs;
+    const mode = xattrs ? modeWithReadOnly(FILE_MODE, attrs) : modeForAttributes(FILE_MODE, attrs);
     let fh: fsp.FileHandle;
     try {
-      fh = await fsp.open(entry.entryPath, fsc.O_CREAT | fsc.O_EXCL | accessFlags(flags) | OPEN_GUARDS, mode);
+      // Created writable: the record must be written before READONLY takes the write bit away.
+      fh = await fsp.open(entry.entryPath, fsc.O_CREAT | fsc.O_EXCL | accessFlags(flags) | OPEN_GUARDS, FILE_MODE);
     } catch (err) {
       throw toNtStatusError(err);
     }
     try {
-      // The umask may have cleared bits that carry DOS attributes.
+      if (xattrs) {
+        const st = await fh.stat({ bigint: true });
+        this.storeMeta({ fd: fh.fd }, { attributes: attrs, creationTime: defaultCreationTime(st) });
+      }
+      // Also undoes the umask, which may have cleared bits that carry DOS attributes.
       await fh.chmod(mode);
     } catch (err) {
       await fh.close().catch(() => undefined);
+      await fsp.unlink(entry.entryPath).catch(() => undefined);
       throw toNtStatusError(err);
     }
-    return new PosixFileHandle(entry.sharePath, false, fh, flags.read, flags.write, this.readOnly);
+    return new PosixFileHandle(entry.sharePath, false, fh, flags.read, flags.write, this.readOnly, this.toFileStat);
   }
 
-  async mkdir(path: string, _attributes: number): Promise<void> {
+  async mkdir(path: string, attributes: number): Promise<void> {
     this.refuseIfReadOnly();
     const entry = await this.resolver.entry(path);
     if (entry.exists) fail(Status.OBJECT_NAME_COLLISION);
@@ -142,6 +179,14 @@ export class PosixBackend implements Backend {
       await fsp.mkdir(entry.entryPath, DIR_MODE);
       await fsp.chmod(entry.entryPath, DIR_MODE);
     } catch (err) {
+      throw toNtStatusError(err);
+    }
+    if (!this.capabilities.xattrs) return;
+    try {
+      const st = await fsp.lstat(entry.entryPath, { bigint: true });
+      this.storeMeta({ path: entry.entryPath, follow: false }, { attributes, creationTime: defaultCreationTime(st) });
+    } catch (err) {
+      await fsp.rmdir(entry.entryPath).catch(() => undefined);
       throw toNtStatusError(err);
     }
   }
@@ -238,7 +283,7 @@ export class PosixBackend implements Backend {
         target = await fsp.realpath(full);
         if (!this.resolver.isInside(target)) return null;
       }
-      return fileStatFromStats(await fsp.stat(target, { bigint: true }));
+      return this.toFileStat(await fsp.stat(target, { bigint: true }), { path: target, follow: false });
     } catch {
       return null;
     }
@@ -247,32 +292,90 @@ export class PosixBackend implements Backend {
   async setTimes(path: string, times: SetTimes): Promise<void> {
     this.refuseIfReadOnly();
     const real = await this.existingTarget(path);
-    // Linux cannot set a birth time or a change time; Samba keeps them in xattrs, which Node cannot
-    // reach. They are dropped without error, as clients set all four times together.
     const atime = settable(times.lastAccessTime);
     const mtime = settable(times.lastWriteTime);
-    if (atime === undefined && mtime === undefined) return;
     try {
-      let current: FileStat | undefined;
-      if (atime === undefined || mtime === undefined) current = fileStatFromStats(await statOf(real));
-      const a = atime ?? current!.lastAccessTime;
-      const m = mtime ?? current!.lastWriteTime;
-      await fsp.utimes(real, filetimeToUnixSeconds(a), filetimeToUnixSeconds(m));
+      if (atime !== undefined || mtime !== undefined) await setUnixTimes(real, atime, mtime);
     } catch (err) {
       throw toNtStatusError(err);
     }
+    // Without xattrs there is nowhere to keep them; clients set all four times together, so they
+    // are dropped without error.
+    const creation = settable(times.creationTime);
+    const change = settable(times.changeTime);
+    if (!this.capabilities.xattrs || (creation === undefined && change === undefined)) return;
+    // Stat after utimensat: the change-time override is tied to the mtime it leaves.
+    const st = await statOf(real);
+    const target: XattrTarget = { path: real, follow: false };
+    const rec = readMeta(target) ?? implicitMeta(st);
+    if (creation !== undefined) rec.creationTime = creation;
+    if (change !== undefined) {
+      rec.changeTime = change;
+      rec.changeMtimeNs = st.mtimeNs;
+    }
+    await this.storeMetaAt(real, rec);
   }
 
   async setAttributes(path: string, attributes: number): Promise<void> {
     this.refuseIfReadOnly();
     const real = await this.existingTarget(path);
     const st = await statOf(real);
-    // Directories have no bits to spare for DOS attributes (their x bits mean "searchable").
-    if (st.isDirectory()) return;
+    const mode = Number(st.mode);
     try {
-      await fsp.chmod(real, modeForAttributes(Number(st.mode), attributes));
+      if (!this.capabilities.xattrs) {
+        // Directories have no bits to spare for DOS attributes (their x bits mean "searchable").
+        if (!st.isDirectory()) await fsp.chmod(real, modeForAttributes(mode, attributes));
+        return;
+      }
+      const target: XattrTarget = { path: real, follow: false };
+      const rec = readMeta(target) ?? implicitMeta(st);
+      rec.attributes = attributes & STORED_ATTRIBUTES;
+      const wanted = st.isDirectory() ? mode & 0o7777 : modeWithReadOnly(mode, attributes);
+      // Clearing READONLY: write bit first, so the record can be written by a non-root owner.
+      if (wanted !== (mode & 0o7777) && (wanted & 0o200) !== 0) await fsp.chmod(real, wanted);
+      await this.storeMetaAt(real, rec);
+      if (wanted !== (mode & 0o7777) && (wanted & 0o200) === 0) await fsp.chmod(real, wanted);
     } catch (err) {
       throw toNtStatusError(err);
+    }
+  }
+
+  /**
+   * Writes a record. A file system inside the share without xattrs (another mount) silently keeps
+   * nothing, like the fallback; anything else is an error.
+   */
+  private storeMeta(target: XattrTarget, rec: MetaRecord): void {
+    try {
+      writeMeta(target, rec);
+    } catch (err) {
+      if (!isUnsupported(err)) throw err;
+    }
+  }
+
+  /**
+   * storeMeta by path, for a file that may be READONLY: user xattrs need write permission, which
+   * root has anyway; an owner who is not root gets the write bit lent for the moment.
+   */
+  private async storeMetaAt(real: string, rec: MetaRecord): Promise<void> {
+    const target: XattrTarget = { path: real, follow: false };
+    try {
+      this.storeMeta(target, rec);
+      return;
+    } catch (err) {
+      const code = errnoCode(err);
+      if (code !== 'EACCES' && code !== 'EPERM') throw toNtStatusError(err);
+      const now = await statOf(real);
+      const mode = Number(now.mode) & 0o7777;
+      const lendable = now.isFile() && (mode & 0o200) === 0 && now.uid === BigInt(process.getuid?.() ?? -1);
+      if (!lendable) throw toNtStatusError(err);
+      try {
+        await fsp.chmod(real, mode | 0o200);
+        this.storeMeta(target, rec);
+      } catch (err2) {
+        throw toNtStatusError(err2);
+      } finally {
+        await fsp.chmod(real, mode).catch(() => undefined);
+      }
     }
   }
 
@@ -325,6 +428,31 @@ function accessFlags(flags: OpenFlags): number {
 /** Times of 0 and -1/-2 ([MS-FSCC] 2.4.7) mean "leave alone"; only real timestamps are applied. */
 function settable(t: bigint | undefined): bigint | undefined {
   return t !== undefined && t > 0n ? t : undefined;
+}
+
+/** Mode with the owner write bit standing for READONLY (xattr mode: nothing else is mapped). */
+function modeWithReadOnly(currentMode: number, attributes: number): number {
+  const mode = currentMode & 0o7777;
+  return attributes & FileAttribute.READONLY ? mode & ~0o222 : mode | 0o200;
+}
+
+function filetimeToNs(ft: bigint): bigint {
+  return (ft - FILETIME_UNIX_EPOCH) * 100n;
+}
+
+/** Sets atime/mtime, leaving an undefined one alone; exact to 100 ns where libc is reachable. */
+async function setUnixTimes(real: string, atime: bigint | undefined, mtime: bigint | undefined): Promise<void> {
+  if (nativeAvailable) {
+    setFileTimes(
+      { path: real, follow: false },
+      { atimeNs: atime === undefined ? undefined : filetimeToNs(atime), mtimeNs: mtime === undefined ? undefined : filetimeToNs(mtime) },
+    );
+    return;
+  }
+  // fs.utimes takes both times and goes through a double (about 0.2 us off today).
+  let current: FileStat | undefined;
+  if (atime === undefined || mtime === undefined) current = fileStatFromStats(await fsp.stat(real, { bigint: true }));
+  await fsp.utimes(real, filetimeToUnixSeconds(atime ?? current!.lastAccessTime), filetimeToUnixSeconds(mtime ?? current!.lastWriteTime));
 }
 
 async function statOf(real: string): Promise<BigIntStats> {

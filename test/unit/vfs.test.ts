@@ -9,6 +9,8 @@ import { statusFromErrno, toNtStatusError } from '../../src/vfs/errno.js';
 import { PosixBackend } from '../../src/vfs/posix.js';
 import { FILETIME_UNIX_EPOCH, attributesFromMode, modeForAttributes } from '../../src/vfs/posix-stat.js';
 import { FileAttribute } from '../../src/vfs/types.js';
+import { META_XATTR, decodeMeta, encodeMeta, readMeta } from '../../src/vfs/posix-meta.js';
+import { getXattr, setXattr } from '../../src/native/libc.js';
 
 function isStatus(status: number) {
   return (err: unknown) => {
@@ -293,7 +295,7 @@ test('rename semantics', async () => {
   await be.unlink('docs/moved');
 });
 
-test('setTimes sets write/access times, ignores create/change', async () => {
+test('setTimes with only a write time leaves the access time', async () => {
   const h = await be.createFile('t.txt', { read: true, write: true }, 0);
   await h.close();
   const mtime = FILETIME_UNIX_EPOCH + 1_600_000_000n * 10_000_000n + 1_234_500n;
@@ -331,6 +333,212 @@ test('read-only backend refuses every change', async () => {
   const h = await ro.open('docs/readme.txt', { read: true, write: false });
   await assert.rejects(h.write(Buffer.from('x'), 0n), isStatus(Status.ACCESS_DENIED));
   await h.close();
+});
+
+// ---------- metadata in xattrs ----------
+
+const FT = (unixSeconds: bigint, extra100ns = 0n) => FILETIME_UNIX_EPOCH + unixSeconds * 10_000_000n + extra100ns;
+
+test('metadata record codec', () => {
+  const rec = { attributes: FileAttribute.HIDDEN | FileAttribute.SYSTEM, creationTime: FT(1_700_000_000n, 1234567n), changeTime: FT(1_600_000_000n, 1n), changeMtimeNs: 15_032_385_535_000_000_123n };
+  const buf = encodeMeta(rec);
+  assert.equal(buf.length, 40);
+  assert.equal(buf[0], 1);
+  assert.deepEqual(decodeMeta(buf), rec);
+  // Pre-1970 mtimes survive the seconds/nanoseconds split.
+  assert.equal(decodeMeta(encodeMeta({ ...rec, changeMtimeNs: -1n }))!.changeMtimeNs, -1n);
+  // Unstorable bits (DIRECTORY, SPARSE, ...) are dropped; absent fields stay absent.
+  assert.deepEqual(decodeMeta(encodeMeta({ attributes: FileAttribute.DIRECTORY | FileAttribute.SPARSE_FILE | FileAttribute.ARCHIVE })), { attributes: FileAttribute.ARCHIVE });
+  // Other versions and short records are ignored; longer version-1 records are read.
+  const v2 = Buffer.from(buf);
+  v2[0] = 2;
+  assert.equal(decodeMeta(v2), null);
+  assert.equal(decodeMeta(buf.subarray(0, 39)), null);
+  assert.deepEqual(decodeMeta(Buffer.concat([buf, Buffer.alloc(8)])), rec);
+});
+
+test('xattrs are detected on the share', () => {
+  assert.equal(be.capabilities.xattrs, true);
+});
+
+test('all four times are kept exactly (xattrs)', async () => {
+  const h = await be.createFile('times.bin', { read: true, write: true }, 0);
+  await h.write(Buffer.from('abc'), 0n);
+  const times = {
+    creationTime: FT(1_790_000_000n, 1n),
+    lastAccessTime: FT(1_780_000_000n, 9_999_999n),
+    lastWriteTime: FT(1_770_000_000n, 5n),
+    changeTime: FT(1_760_000_000n, 42n),
+  };
+  await be.setTimes('times.bin', times);
+  const pick = (st: { creationTime: bigint; lastAccessTime: bigint; lastWriteTime: bigint; changeTime: bigint }) => ({
+    creationTime: st.creationTime,
+    lastAccessTime: st.lastAccessTime,
+    lastWriteTime: st.lastWriteTime,
+    changeTime: st.changeTime,
+  });
+  assert.deepEqual(pick((await be.stat('times.bin'))!), times);
+  assert.deepEqual(pick(await h.stat()), times);
+  assert.deepEqual(pick((await be.readdir('')).find((e) => e.name === 'times.bin')!.stat), times);
+
+  // Attribute changes keep the times (the handler sets attributes right after the times).
+  await be.setAttributes('times.bin', FileAttribute.HIDDEN);
+  assert.deepEqual(pick((await be.stat('times.bin'))!), times);
+
+  // Data written: mtime moves, so the stored change time yields to the (newer) real ctime.
+  await h.write(Buffer.from('more'), 3n);
+  const afterWrite = (await h.stat())!;
+  const raw = await fsp.stat(path.join(root, 'times.bin'), { bigint: true });
+  assert.equal(afterWrite.changeTime, FILETIME_UNIX_EPOCH + raw.ctimeNs / 100n);
+  assert.ok(afterWrite.changeTime > times.changeTime);
+  assert.equal(afterWrite.creationTime, times.creationTime);
+  await h.close();
+
+  // Creation time survives a rename, and times far outside 1970..2262 work.
+  await be.rename('times.bin', 'docs/times2.bin', false);
+  assert.equal((await be.stat('docs/times2.bin'))!.creationTime, times.creationTime);
+  const far = { creationTime: FT(15_032_385_535n), lastWriteTime: FT(15_032_385_535n), changeTime: FT(15_032_385_535n) };
+  await be.setTimes('docs/times2.bin', far);
+  const st = (await be.stat('docs/times2.bin'))!;
+  assert.deepEqual([st.creationTime, st.lastWriteTime, st.changeTime], [far.creationTime, far.lastWriteTime, far.changeTime]);
+  const old = FT(-63_158_400n);
+  await be.setTimes('docs/times2.bin', { creationTime: old, lastWriteTime: old, changeTime: old });
+  const st2 = (await be.stat('docs/times2.bin'))!;
+  assert.deepEqual([st2.creationTime, st2.lastWriteTime, st2.changeTime], [old, old, old]);
+  // 0 and -1/-2 leave times alone.
+  await be.setTimes('docs/times2.bin', { creationTime: -1n, lastWriteTime: -2n, changeTime: 0n });
+  assert.deepEqual((await be.stat('docs/times2.bin'))!.creationTime, old);
+  await be.unlink('docs/times2.bin');
+});
+
+test('creation time is stored when the backend creates a file or directory', async () => {
+  const h = await be.createFile('born.txt', { read: false, write: true }, 0);
+  await h.close();
+  const raw = await fsp.stat(path.join(root, 'born.txt'), { bigint: true });
+  const rec = readMeta({ path: path.join(root, 'born.txt') });
+  assert.ok(rec && rec.creationTime !== undefined);
+  assert.equal(rec.creationTime, FILETIME_UNIX_EPOCH + (raw.birthtimeNs > 0n ? raw.birthtimeNs : raw.mtimeNs) / 100n);
+  assert.equal(rec.attributes, FileAttribute.ARCHIVE);
+  await be.mkdir('BornDir', FileAttribute.HIDDEN);
+  const drec = readMeta({ path: path.join(root, 'BornDir') });
+  assert.ok(drec && drec.creationTime !== undefined);
+  assert.equal((await be.stat('borndir'))!.attributes, FileAttribute.DIRECTORY | FileAttribute.HIDDEN);
+  await be.unlink('born.txt');
+  await be.rmdir('borndir');
+});
+
+test('DOS attributes roundtrip (xattrs), READONLY also in the mode', async () => {
+  const h = await be.createFile('attrs.txt', { read: true, write: true }, FileAttribute.HIDDEN);
+  await h.close();
+  const full = path.join(root, 'attrs.txt');
+  assert.equal((await be.stat('attrs.txt'))!.attributes, FileAttribute.HIDDEN | FileAttribute.ARCHIVE);
+  assert.equal((await fsp.stat(full)).mode & 0o7777, 0o644, 'no permission bits borrowed for DOS attributes');
+
+  const every =
+    FileAttribute.HIDDEN | FileAttribute.SYSTEM | FileAttribute.ARCHIVE | FileAttribute.TEMPORARY | FileAttribute.OFFLINE | FileAttribute.NOT_CONTENT_INDEXED;
+  await be.setAttributes('attrs.txt', every);
+  assert.equal((await be.stat('attrs.txt'))!.attributes, every);
+
+  await be.setAttributes('attrs.txt', FileAttribute.READONLY | FileAttribute.SYSTEM);
+  assert.equal((await be.stat('attrs.txt'))!.attributes, FileAttribute.READONLY | FileAttribute.SYSTEM);
+  assert.equal((await fsp.stat(full)).mode & 0o222, 0, 'READONLY clears the write bits');
+  await assert.rejects(be.open('attrs.txt', { read: false, write: true }), isStatus(Status.ACCESS_DENIED));
+
+  // A Linux user's chmod u+w is seen as clearing READONLY.
+  await fsp.chmod(full, 0o644);
+  assert.equal((await be.stat('attrs.txt'))!.attributes, FileAttribute.SYSTEM);
+
+  // NORMAL only when nothing else is set; DIRECTORY and unstorable bits are not kept.
+  await be.setAttributes('attrs.txt', FileAttribute.NORMAL);
+  assert.equal((await be.stat('attrs.txt'))!.attributes, FileAttribute.NORMAL);
+  await be.setAttributes('attrs.txt', FileAttribute.NORMAL | FileAttribute.ARCHIVE | FileAttribute.SPARSE_FILE);
+  assert.equal((await be.stat('attrs.txt'))!.attributes, FileAttribute.ARCHIVE);
+
+  // Directories: DIRECTORY plus stored bits; READONLY is stored, the mode untouched.
+  await be.mkdir('adir', 0);
+  assert.equal((await be.stat('adir'))!.attributes, FileAttribute.DIRECTORY);
+  await be.setAttributes('adir', FileAttribute.READONLY | FileAttribute.HIDDEN | FileAttribute.SYSTEM | FileAttribute.ARCHIVE | FileAttribute.TEMPORARY);
+  assert.equal(
+    (await be.stat('adir'))!.attributes,
+    FileAttribute.DIRECTORY | FileAttribute.READONLY | FileAttribute.HIDDEN | FileAttribute.SYSTEM | FileAttribute.ARCHIVE,
+  );
+  assert.equal((await fsp.stat(path.join(root, 'adir'))).mode & 0o777, 0o755);
+  const d = await be.open('adir', { read: true, write: false });
+  assert.equal((await d.stat()).attributes & FileAttribute.HIDDEN, FileAttribute.HIDDEN);
+  await d.close();
+  await be.rmdir('adir');
+  await be.unlink('attrs.txt');
+});
+
+test('files made outside the backend: no record, executable bits mean nothing', async () => {
+  const full = path.join(root, 'script.sh');
+  await fsp.writeFile(full, '#!/bin/sh\n');
+  await fsp.chmod(full, 0o755);
+  const st = (await be.stat('script.sh'))!;
+  assert.equal(st.attributes, FileAttribute.NORMAL);
+  const raw = await fsp.stat(full, { bigint: true });
+  assert.equal(st.creationTime, FILETIME_UNIX_EPOCH + (raw.birthtimeNs > 0n ? raw.birthtimeNs : raw.mtimeNs) / 100n);
+  assert.equal(st.changeTime, FILETIME_UNIX_EPOCH + raw.ctimeNs / 100n);
+  // A garbled record is ignored, not an error.
+  setXattr({ path: full }, META_XATTR, Buffer.from('junk'));
+  assert.equal((await be.stat('script.sh'))!.attributes, FileAttribute.NORMAL);
+  // Setting one thing writes a full record, freezing the creation time it showed.
+  await be.setAttributes('script.sh', FileAttribute.HIDDEN);
+  const after = (await be.stat('script.sh'))!;
+  assert.equal(after.attributes, FileAttribute.HIDDEN);
+  assert.equal(after.creationTime, st.creationTime);
+  assert.ok(getXattr({ path: full }, META_XATTR, Buffer.alloc(64)) >= 40);
+  await fsp.unlink(full);
+});
+
+test('fallback without xattrs: permission-bit mapping, creation/change times dropped', async () => {
+  const fb = await PosixBackend.create(root, { xattrs: false });
+  assert.equal(fb.capabilities.xattrs, false);
+  const h = await fb.createFile('fb.txt', { read: true, write: true }, FileAttribute.HIDDEN);
+  await h.close();
+  const full = path.join(root, 'fb.txt');
+  assert.equal(readMeta({ path: full }), null, 'no record written');
+  assert.equal((await fsp.stat(full)).mode & 0o7777, 0o745);
+  assert.equal((await fb.stat('fb.txt'))!.attributes, FileAttribute.HIDDEN | FileAttribute.ARCHIVE);
+  await fb.setAttributes('fb.txt', FileAttribute.READONLY | FileAttribute.SYSTEM);
+  assert.equal((await fb.stat('fb.txt'))!.attributes, FileAttribute.READONLY | FileAttribute.SYSTEM);
+  assert.equal((await fsp.stat(full)).mode & 0o7777, 0o454);
+  const before = (await fb.stat('fb.txt'))!;
+  const w = FT(1_700_000_000n, 123n);
+  await fb.setTimes('fb.txt', { creationTime: FT(1_000_000_000n), changeTime: FT(1_000_000_000n), lastWriteTime: w });
+  const after = (await fb.stat('fb.txt'))!;
+  assert.equal(after.lastWriteTime, w);
+  assert.equal(after.creationTime, before.creationTime);
+  assert.notEqual(after.changeTime, FT(1_000_000_000n));
+  await fb.mkdir('fbdir', FileAttribute.HIDDEN);
+  await fb.setAttributes('fbdir', FileAttribute.HIDDEN);
+  assert.equal((await fb.stat('fbdir'))!.attributes, FileAttribute.DIRECTORY);
+  await fb.rmdir('fbdir');
+  await fb.setAttributes('fb.txt', FileAttribute.NORMAL);
+  await fb.unlink('fb.txt');
+});
+
+test('allocation size: reserve above EOF, truncate below', async () => {
+  const { PosixFileHandle } = await import('../../src/vfs/posix-handle.js');
+  const h = await be.createFile('alloc.bin', { read: true, write: true }, 0);
+  assert.ok(h instanceof PosixFileHandle);
+  await h.setAllocationSize(4096n);
+  let st = await h.stat();
+  assert.equal(st.size, 0n);
+  assert.equal(st.allocationSize, 4096n);
+  await h.write(Buffer.alloc(100, 1), 0n);
+  await h.setAllocationSize(10n);
+  st = await h.stat();
+  assert.equal(st.size, 10n);
+  await h.setAllocationSize(0n);
+  st = await h.stat();
+  assert.equal(st.size, 0n);
+  assert.equal(st.allocationSize, 0n);
+  await h.close();
+  const ro = await be.open('alloc.bin', { read: true, write: false });
+  await assert.rejects((ro as InstanceType<typeof PosixFileHandle>).setAllocationSize(4096n), isStatus(Status.ACCESS_DENIED));
+  await ro.close();
+  await be.unlink('alloc.bin');
 });
 
 // ---------- memory backend: same contract ----------

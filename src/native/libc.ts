@@ -1,0 +1,222 @@
+/**
+ * The few libc calls Node does not expose (extended attributes, nanosecond utimensat), reached
+ * through koffi. Later also the home of getsockopt(TCP_INFO) and ioctl(SIOCOUTQ).
+ *
+ * Loading never throws: where koffi or libc.so.6 cannot be loaded (not Linux/glibc, no prebuilt
+ * koffi binary), `available` is false and every wrapper throws an ENOTSUP error, so callers take
+ * their portable fallback. Calls are synchronous: each is one short system call on a local file,
+ * cheaper than a trip through the thread pool.
+ */
+import { createRequire } from 'node:module';
+import { getSystemErrorName } from 'node:util';
+
+type Koffi = typeof import('koffi');
+type NativeFn = (...args: unknown[]) => unknown;
+
+export interface LibcError extends Error {
+  code: string;
+  /** Negative errno, as Node's own system errors carry it. */
+  errno: number;
+  syscall: string;
+  path?: string;
+}
+
+/** Linux values; used only when the library is loaded, which we only attempt on Linux. */
+const ENOTSUP = 95;
+const ENODATA = 61;
+
+/** setxattr flags. */
+export const XATTR_CREATE = 1;
+export const XATTR_REPLACE = 2;
+/** utimensat: the `dirfd` meaning "relative to the working directory", and the no-follow flag. */
+const AT_FDCWD = -100;
+const AT_SYMLINK_NOFOLLOW = 0x100;
+/** timespec.tv_nsec value telling utimensat to leave that time alone. */
+const UTIME_OMIT = (1 << 30) - 2;
+
+interface Bindings {
+  koffi: Koffi;
+  getxattr: NativeFn;
+  lgetxattr: NativeFn;
+  fgetxattr: NativeFn;
+  setxattr: NativeFn;
+  lsetxattr: NativeFn;
+  fsetxattr: NativeFn;
+  removexattr: NativeFn;
+  lremovexattr: NativeFn;
+  utimensat: NativeFn;
+  futimens: NativeFn;
+  fallocate: NativeFn;
+}
+
+function load(): Bindings | null {
+  if (process.platform !== 'linux') return null;
+  try {
+    const koffi = createRequire(import.meta.url)('koffi') as Koffi;
+    const lib = koffi.load('libc.so.6');
+    // koffi has no ssize_t; intptr_t has the same size and signedness on Linux.
+    return {
+      koffi,
+      getxattr: lib.func('intptr_t getxattr(const char *path, const char *name, _Out_ void *value, size_t size)'),
+      lgetxattr: lib.func('intptr_t lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)'),
+      fgetxattr: lib.func('intptr_t fgetxattr(int fd, const char *name, _Out_ void *value, size_t size)'),
+      setxattr: lib.func('int setxattr(const char *path, const char *name, const void *value, size_t size, int flags)'),
+      lsetxattr: lib.func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)'),
+      fsetxattr: lib.func('int fsetxattr(int fd, const char *name, const void *value, size_t size, int flags)'),
+      removexattr: lib.func('int removexattr(const char *path, const char *name)'),
+      lremovexattr: lib.func('int lremovexattr(const char *path, const char *name)'),
+      // times[2] is passed as a 32-byte buffer of two {int64 tv_sec; int64 tv_nsec} (64-bit Linux).
+      utimensat: lib.func('int utimensat(int dirfd, const char *path, const void *times, int flags)'),
+      futimens: lib.func('int futimens(int fd, const void *times)'),
+      fallocate: lib.func('int fallocate(int fd, int mode, int64_t offset, int64_t len)'),
+    };
+  } catch {
+    return null;
+  }
+}
+
+const native = load();
+
+/** True when the native calls below really reach libc. */
+export const available: boolean = native !== null;
+
+function errnoName(errno: number): string {
+  if (errno === ENOTSUP) return 'ENOTSUP'; // EOPNOTSUPP has the same number; one name suffices.
+  try {
+    const name = getSystemErrorName(-errno);
+    if (name.startsWith('E')) return name;
+  } catch {
+    // fall through
+  }
+  return `E${errno}`;
+}
+
+export function libcError(errno: number, syscall: string, path?: string): LibcError {
+  const code = errnoName(errno);
+  const where = path === undefined ? '' : ` '${path}'`;
+  const err = new Error(`${code}: ${syscall}${where} failed (errno ${errno})`) as LibcError;
+  err.code = code;
+  err.errno = -errno;
+  err.syscall = syscall;
+  if (path !== undefined) err.path = path;
+  return err;
+}
+
+function bindings(syscall: string, path?: string): Bindings {
+  if (native === null) throw libcError(ENOTSUP, syscall, path);
+  return native;
+}
+
+/** Throws for a -1 return; returns the result otherwise. */
+function check(b: Bindings, ret: unknown, syscall: string, path?: string): number {
+  const n = Number(ret);
+  if (n < 0) throw libcError(b.koffi.errno(), syscall, path);
+  return n;
+}
+
+/** What an xattr read can name: a path (symlinks followed or not) or an open descriptor. */
+export type XattrTarget = { path: string; follow?: boolean } | { fd: number };
+
+function describe(t: XattrTarget): string | undefined {
+  return 'path' in t ? t.path : undefined;
+}
+
+/**
+ * Reads attribute `name` into `buf`; returns the value's length, or -1 when the attribute does not
+ * exist (ENODATA, the common case, is not worth an exception). Throws ERANGE when buf is too small.
+ */
+export function getXattr(target: XattrTarget, name: string, buf: Buffer): number {
+  const b = bindings('getxattr', describe(target));
+  let ret: unknown;
+  let syscall: string;
+  if ('fd' in target) {
+    syscall = 'fgetxattr';
+    ret = b.fgetxattr(target.fd, name, buf, buf.length);
+  } else if (target.follow === false) {
+    syscall = 'lgetxattr';
+    ret = b.lgetxattr(target.path, name, buf, buf.length);
+  } else {
+    syscall = 'getxattr';
+    ret = b.getxattr(target.path, name, buf, buf.length);
+  }
+  const n = Number(ret);
+  if (n >= 0) return n;
+  const errno = b.koffi.errno();
+  if (errno === ENODATA) return -1;
+  throw libcError(errno, syscall, describe(target));
+}
+
+export function setXattr(target: XattrTarget, name: string, value: Buffer, flags = 0): void {
+  const b = bindings('setxattr', describe(target));
+  if ('fd' in target) check(b, b.fsetxattr(target.fd, name, value, value.length, flags), 'fsetxattr');
+  else if (target.follow === false) check(b, b.lsetxattr(target.path, name, value, value.length, flags), 'lsetxattr', target.path);
+  else check(b, b.setxattr(target.path, name, value, value.length, flags), 'setxattr', target.path);
+}
+
+/** Removes attribute `name`; a missing attribute is not an error. */
+export function removeXattr(target: { path: string; follow?: boolean }, name: string): void {
+  const b = bindings('removexattr', target.path);
+  const ret = Number(target.follow === false ? b.lremovexattr(target.path, name) : b.removexattr(target.path, name));
+  if (ret === 0) return;
+  const errno = b.koffi.errno();
+  if (errno !== ENODATA) throw libcError(errno, 'removexattr', target.path);
+}
+
+/** A time for setFileTimes: nanoseconds since the Unix epoch (may be negative), or undefined to keep. */
+export interface FileTimesNs {
+  atimeNs?: bigint;
+  mtimeNs?: bigint;
+}
+
+const NS_PER_S = 1_000_000_000n;
+
+function encodeTimes(t: FileTimesNs): Buffer {
+  const buf = Buffer.alloc(32);
+  const put = (off: number, ns: bigint | undefined) => {
+    if (ns === undefined) {
+      buf.writeBigInt64LE(0n, off);
+      buf.writeBigInt64LE(BigInt(UTIME_OMIT), off + 8);
+      return;
+    }
+    // Floor division, so that pre-1970 times keep 0 <= tv_nsec < 1e9 as the kernel requires.
+    let sec = ns / NS_PER_S;
+    let nsec = ns % NS_PER_S;
+    if (nsec < 0n) {
+      sec -= 1n;
+      nsec += NS_PER_S;
+    }
+    buf.writeBigInt64LE(sec, off);
+    buf.writeBigInt64LE(nsec, off + 8);
+  };
+  put(0, t.atimeNs);
+  put(16, t.mtimeNs);
+  return buf;
+}
+
+/**
+ * Sets access and/or modification time with full nanosecond precision (fs.utimes goes through a
+ * double and loses the low digits). `follow: false` acts on a symlink itself.
+ */
+export function setFileTimes(target: { path: string; follow?: boolean } | { fd: number }, times: FileTimesNs): void {
+  const b = bindings('utimensat', describe(target));
+  const buf = encodeTimes(times);
+  if ('fd' in target) check(b, b.futimens(target.fd, buf), 'futimens');
+  else {
+    const flags = target.follow === false ? AT_SYMLINK_NOFOLLOW : 0;
+    check(b, b.utimensat(AT_FDCWD, target.path, buf, flags), 'utimensat', target.path);
+  }
+}
+
+/** True for the error codes meaning "this file system keeps no (user) extended attributes". */
+export function isUnsupported(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS';
+}
+
+/** fallocate mode: reserve blocks without moving the end of file (Windows' allocation size). */
+export const FALLOC_FL_KEEP_SIZE = 1;
+
+export function fallocate(fd: number, mode: number, offset: bigint, length: bigint): void {
+  const b = bindings('fallocate');
+  check(b, b.fallocate(fd, mode, offset, length), 'fallocate');
+}
