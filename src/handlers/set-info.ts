@@ -106,9 +106,13 @@ async function setFileInfo(open: Open, infoClass: number, data: Buffer): Promise
       need(open, Access.FILE_WRITE_DATA);
       if (open.isDirectory) fail(Status.INVALID_PARAMETER);
       const size = decodeFileAllocationInformation(data);
-      const st = await open.handle!.stat();
-      // Allocation below the end of file truncates; above it is a hint Linux has no need for.
-      if (size < st.size) await open.handle!.truncate(size);
+      const handle = open.handle!;
+      if (handle.setAllocationSize) {
+        await handle.setAllocationSize(size);
+      } else if (size < (await handle.stat()).size) {
+        // A backend without allocation control: below the end of file still truncates.
+        await handle.truncate(size);
+      }
       return;
     }
     case FileInfoClass.Position:

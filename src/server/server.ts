@@ -29,7 +29,11 @@ export class SmbServer {
       let backend = cfg.backend;
       if (!backend) {
         if (!cfg.path) throw new Error(`share ${cfg.name}: no path`);
-        backend = await PosixBackend.create(cfg.path, { readOnly: cfg.readOnly });
+        const posix = await PosixBackend.create(cfg.path, { readOnly: cfg.readOnly });
+        if (!posix.capabilities.xattrs) {
+          ctx.logger.warn({ share: cfg.name, path: cfg.path }, 'no user xattrs on this file system: DOS attributes fall back to permission bits, set creation times are not kept');
+        }
+        backend = posix;
       }
       ctx.addShare(new Share(cfg.name, cfg, backend));
     }

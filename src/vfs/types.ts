@@ -72,6 +72,8 @@ export interface VfsHandle {
   /** Writes all of data at position; returns bytes written. */
   write(data: Buffer, position: bigint): Promise<number>;
   truncate(size: bigint): Promise<void>;
+  /** FileAllocationInformation: below the end of file truncates; above it reserves space where it can. */
+  setAllocationSize?(size: bigint): Promise<void>;
   sync(): Promise<void>;
   stat(): Promise<FileStat>;
   close(): Promise<void>;
