@@ -52,6 +52,18 @@ export async function ioctl(req: Request): Promise<Reply> {
       result = { output: out };
       break;
     }
+    case Fsctl.CREATE_OR_GET_OBJECT_ID: {
+      const open = req.open(b + 8);
+      if (!open.handle) fail(Status.INVALID_DEVICE_REQUEST);
+      if (maxOutput < 64) fail(Status.BUFFER_TOO_SMALL);
+      // FILE_OBJECTID_BUFFER: an object id derived from the stable file id, no domain id.
+      const st = await open.handle.stat();
+      const out = Buffer.alloc(64);
+      out.writeBigUInt64LE(st.fileId, 0);
+      out.writeBigUInt64LE(st.fileId, 32);
+      result = { output: out };
+      break;
+    }
     default:
       if (!fileId.equals(Buffer.alloc(16, 0xff))) req.open(b + 8);
       fail(Status.INVALID_DEVICE_REQUEST, `unsupported FSCTL 0x${ctlCode.toString(16)}`);

@@ -70,6 +70,17 @@ function splitCompound(msg: Buffer): Pdu[] | string {
   }
 }
 
+/** What a related request inherits from the one before it ([MS-SMB2] 3.3.5.2.7.2). */
+interface Chain {
+  sessionId: bigint;
+  treeId: number;
+  fileId?: bigint;
+  /** The previous request could not find its session or tree: related ones fail. */
+  valid: boolean;
+  /** A CREATE of the chain failed: related requests after it fail the same way. */
+  createError?: number;
+}
+
 async function processCompound(conn: Connection, msg: Buffer, encryptedFor: Session | undefined): Promise<void> {
   const pdus = splitCompound(msg);
   if (typeof pdus === 'string') return conn.close(pdus);
@@ -78,7 +89,7 @@ async function processCompound(conn: Connection, msg: Buffer, encryptedFor: Sess
   const responses: Buffer[][] = [];
   const afterSend: NonNullable<Reply['afterSend']>[] = [];
   const onSent: (() => void)[] = [];
-  let prev: { sessionId: bigint; treeId: number; fileId?: bigint; status: number } | undefined;
+  let chain: Chain | undefined;
   let encryptWith = encryptedFor;
   for (const { header, pdu } of pdus) {
     if (header.flags & HeaderFlags.SERVER_TO_REDIR) return conn.close('response received from client');
@@ -86,36 +97,55 @@ async function processCompound(conn: Connection, msg: Buffer, encryptedFor: Sess
       handleCancel(conn, header);
       continue;
     }
-    const related = (header.flags & HeaderFlags.RELATED_OPERATIONS) !== 0 && prev !== undefined;
-    if (related) {
-      header.sessionId = prev!.sessionId;
-      header.treeId = prev!.treeId;
+    const related = (header.flags & HeaderFlags.RELATED_OPERATIONS) !== 0;
+    if (related && chain?.valid) {
+      header.sessionId = chain.sessionId;
+      header.treeId = chain.treeId;
     }
     const charge = conn.largeMtu ? Math.max(header.creditCharge, 1) : 1;
     if (!conn.credits.consume(header.messageId, charge)) {
       return conn.close(`message id ${header.messageId} (charge ${charge}) outside the credit window`);
     }
-    const req = new Request(conn.server, conn, header, pdu, encryptedFor !== undefined, related ? prev!.fileId : undefined, goAsync);
+    let signalAsync!: () => void;
+    const wentAsync = new Promise<'async'>((resolve) => (signalAsync = () => resolve('async')));
+    const req = new Request(conn.server, conn, header, pdu, encryptedFor !== undefined, related ? chain?.fileId : undefined, (r) => {
+      r.asyncId = conn.allocateAsyncId();
+      conn.async.set(r.asyncId, r);
+      signalAsync();
+    });
     conn.pending.set(header.messageId, req);
-    let reply: Reply;
-    try {
-      if (related && isError(prev!.status)) throw new NtStatusError(prev!.status);
-      reply = await runHandler(req, charge);
-    } catch (err) {
-      reply = errorReply(conn, req, err);
-    } finally {
-      conn.pending.delete(header.messageId);
-    }
-    if (req.asyncId !== undefined) conn.async.delete(req.asyncId);
+    const work = (async (): Promise<Reply> => {
+      try {
+        if (related && !chain?.valid) throw new NtStatusError(Status.INVALID_PARAMETER, 'related request without a valid previous one');
+        if (related && chain?.createError !== undefined) throw new NtStatusError(chain.createError);
+        return await runHandler(req, charge);
+      } catch (err) {
+        return errorReply(conn, req, err);
+      }
+    })();
+    const first = await Promise.race([work, wentAsync]);
     if (conn.isClosed) return;
-    const status = reply.status ?? Status.SUCCESS;
-    prev = {
+    const sessionFound = req.session !== undefined || header.command === Command.NEGOTIATE || header.command === Command.SESSION_SETUP || header.command === Command.ECHO;
+    const nextChain: Chain = {
       sessionId: req.responseSessionId ?? header.sessionId,
       treeId: req.tree?.id ?? header.treeId,
       fileId: req.resultFileId,
-      status,
+      valid: sessionFound && (req.tree !== undefined || !COMMANDS[header.command]?.needsTree),
     };
-    const session = req.session ?? conn.server.sessions.get(prev.sessionId);
+    const session = req.session ?? conn.server.sessions.get(nextChain.sessionId);
+    if (first === 'async') {
+      // Interim response inside the compound; the final one follows on its own ([MS-SMB2] 3.3.4.2).
+      responses.push(interimResponse(conn, req));
+      chain = nextChain;
+      void work.then((reply) => finishAsync(conn, req, reply, encryptWith));
+      continue;
+    }
+    conn.pending.delete(header.messageId);
+    const reply = first;
+    const status = reply.status ?? Status.SUCCESS;
+    if (header.command === Command.CREATE && isError(status)) nextChain.createError = status;
+    else if (related && chain?.createError !== undefined) nextChain.createError = chain.createError;
+    chain = nextChain;
     if (session && !encryptWith && (session.encryptData || req.tree?.encryptData) && session.encryptionKey.length > 0 && status !== Status.MORE_PROCESSING_REQUIRED) {
       if (header.command !== Command.SESSION_SETUP && header.command !== Command.NEGOTIATE) encryptWith = session;
     }
@@ -127,6 +157,21 @@ async function processCompound(conn: Connection, msg: Buffer, encryptedFor: Sess
   if (responses.length > 0) sendCompound(conn, responses, encryptWith, done);
   else done?.();
   for (const fn of afterSend) await fn();
+}
+
+/** Sends the final response of a request that went async, on its own. */
+async function finishAsync(conn: Connection, req: Request, reply: Reply, encryptWith: Session | undefined): Promise<void> {
+  conn.pending.delete(req.header.messageId);
+  if (req.asyncId !== undefined) conn.async.delete(req.asyncId);
+  if (conn.isClosed) {
+    reply.onSent?.();
+    return;
+  }
+  const status = reply.status ?? Status.SUCCESS;
+  const session = req.session;
+  const encrypt = encryptWith ?? (session && session.encryptionKey.length > 0 && (session.encryptData || req.tree?.encryptData) ? session : undefined);
+  sendCompound(conn, [buildResponse(conn, req, reply, status, session, encrypt !== undefined)], encrypt, reply.onSent);
+  await reply.afterSend?.();
 }
 
 async function runHandler(req: Request, charge: number): Promise<Reply> {
@@ -206,7 +251,8 @@ function buildResponse(conn: Connection, req: Request, reply: Reply, status: num
   const h = req.header;
   const isAsync = req.asyncId !== undefined;
   const credits = isAsync ? 0 : conn.credits.grant(h.credits, conn.largeMtu ? Math.max(h.creditCharge, 1) : 1, creditPolicy(h.command, status));
-  let flags = HeaderFlags.SERVER_TO_REDIR | (h.flags & (HeaderFlags.RELATED_OPERATIONS | HeaderFlags.PRIORITY_MASK));
+  // A final async response travels alone: it is no longer part of a related chain.
+  let flags = HeaderFlags.SERVER_TO_REDIR | (h.flags & (isAsync ? HeaderFlags.PRIORITY_MASK : HeaderFlags.RELATED_OPERATIONS | HeaderFlags.PRIORITY_MASK));
   if (isAsync) flags |= HeaderFlags.ASYNC_COMMAND;
   const header = encodeHeader({
     creditCharge: h.creditCharge,
@@ -276,11 +322,8 @@ function resignIfSigned(conn: Connection, parts: Buffer[]): void {
   if (signer) signResponse(parts, signer, hdr.readBigUInt64LE(24));
 }
 
-/** Sends the interim STATUS_PENDING response and registers the request for CANCEL by AsyncId. */
-function goAsync(req: Request): void {
-  const conn = req.conn;
-  req.asyncId = conn.allocateAsyncId();
-  conn.async.set(req.asyncId, req);
+/** The interim STATUS_PENDING response of a request that went async; it grants the credits. */
+function interimResponse(conn: Connection, req: Request): Buffer[] {
   const h = req.header;
   const credits = conn.credits.grant(h.credits, conn.largeMtu ? Math.max(h.creditCharge, 1) : 1);
   const header = encodeHeader({
@@ -288,26 +331,21 @@ function goAsync(req: Request): void {
     status: Status.PENDING,
     command: h.command,
     credits,
-    flags: HeaderFlags.SERVER_TO_REDIR | HeaderFlags.ASYNC_COMMAND,
+    flags: HeaderFlags.SERVER_TO_REDIR | HeaderFlags.ASYNC_COMMAND | (h.flags & HeaderFlags.RELATED_OPERATIONS),
     nextCommand: 0,
     messageId: h.messageId,
-    asyncId: req.asyncId,
+    asyncId: req.asyncId!,
     treeId: 0,
     sessionId: h.sessionId,
     signature: Buffer.alloc(16),
   });
   const parts = [header, errorBody()];
   const session = req.session;
-  const encrypt = session && session.encryptionKey.length > 0 && (req.encrypted || session.encryptData || req.tree?.encryptData);
-  if (encrypt) {
-    conn.send(encryptMessage(session.cipherId, session.encryptionKey, session.id, parts));
-    return;
-  }
-  if (session && (h.flags & HeaderFlags.SIGNED)) {
+  if (session && !req.encrypted && h.flags & HeaderFlags.SIGNED) {
     const signer = channelSigner(session, conn);
     if (signer) signResponse(parts, signer, h.messageId);
   }
-  conn.send(parts);
+  return parts;
 }
 
 /** CANCEL ([MS-SMB2] 3.3.5.16): no response of its own; the cancelled request answers STATUS_CANCELLED. */

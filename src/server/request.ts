@@ -41,7 +41,7 @@ export class Request {
     return this.abort.signal;
   }
 
-  /** Sends an interim STATUS_PENDING response now; the final response follows when the handler resolves. */
+  /** Goes async: an interim STATUS_PENDING response is sent, the final one when the handler resolves. */
   goAsync(): void {
     if (this.asyncId === undefined) this.onGoAsync(this);
   }
@@ -60,7 +60,8 @@ export class Request {
     let persistent = r.u64(off);
     let volatile = r.u64(off + 8);
     if (persistent === RELATED_FILE_ID && volatile === RELATED_FILE_ID) {
-      if (this.relatedFileId === undefined) fail(Status.INVALID_PARAMETER, 'related FileId without a previous open');
+      // Outside a related chain, or when the previous request had no open, the all-ones FileId names nothing.
+      if (this.relatedFileId === undefined) fail(Status.FILE_CLOSED, 'related FileId without a previous open');
       volatile = this.relatedFileId;
       persistent = -1n;
     }
