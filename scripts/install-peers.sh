@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs the real SMB peers the interop tests run against (Debian packages):
+# smbclient, smbtorture (samba-testsuite) and impacket (python3-impacket, for /usr/bin/python3).
+# Nothing to do when all are present. Without root or apt-get: under CI=true this is an
+# error, elsewhere a warning and the interop tests skip what is missing.
+set -euo pipefail
+
+PACKAGES=(smbclient samba-testsuite python3-impacket)
+
+have_all() {
+  command -v smbclient >/dev/null 2>&1 &&
+    command -v smbtorture >/dev/null 2>&1 &&
+    [ -x /usr/bin/python3 ] &&
+    /usr/bin/python3 -c 'import impacket.smbconnection' >/dev/null 2>&1
+}
+
+if have_all; then
+  echo "install-peers: smbclient, smbtorture and impacket are present"
+  exit 0
+fi
+
+cannot() {
+  if [ "${CI:-}" = "true" ]; then
+    echo "install-peers: ERROR: $1; CI=true needs ${PACKAGES[*]} installed" >&2
+    exit 1
+  fi
+  echo "install-peers: WARNING: $1; interop tests will skip the missing peers" >&2
+  echo "install-peers: as root: apt-get install ${PACKAGES[*]}" >&2
+  exit 0
+}
+
+if [ "${EUID:-$(id -u)}" -ne 0 ]; then
+  cannot "not root, cannot install ${PACKAGES[*]}"
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+  cannot "apt-get not found"
+fi
+
+echo "install-peers: installing ${PACKAGES[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends "${PACKAGES[@]}"
+
+if ! have_all; then
+  echo "install-peers: ERROR: installed ${PACKAGES[*]} but a peer is still missing" >&2
+  command -v smbclient || echo "  smbclient: missing" >&2
+  command -v smbtorture || echo "  smbtorture: missing" >&2
+  /usr/bin/python3 -c 'import impacket.smbconnection' || echo "  impacket for /usr/bin/python3: missing" >&2
+  exit 1
+fi
+echo "install-peers: done"
