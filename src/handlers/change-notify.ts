@@ -20,7 +20,7 @@ export async function changeNotify(req: Request): Promise<Reply> {
   const backend = open.tree.share.backend;
   if (!backend?.watch) fail(Status.NOT_SUPPORTED, 'backend cannot watch');
   if (!open.notify) {
-    const state = new NotifyState(filter, (flags & WATCH_TREE) !== 0);
+    const state = new NotifyState(filter, (flags & WATCH_TREE) !== 0, outputLength);
     open.notify = state;
     state.watch = await backend.watch(open.path, state.recursive, (e) => state.onChange(e), () => state.onOverflow());
   }
@@ -33,7 +33,8 @@ export async function changeNotify(req: Request): Promise<Reply> {
   }
   if (got === 'overflow') return { status: Status.NOTIFY_ENUM_DIR, body: emptyBody() };
   const data = encodeRecords(got);
-  if (data.length > outputLength) return { status: Status.NOTIFY_ENUM_DIR, body: emptyBody() };
+  // The first request's buffer size bounds all later ones on the handle, as on Windows.
+  if (data.length > Math.min(outputLength, state.bufferSize)) return { status: Status.NOTIFY_ENUM_DIR, body: emptyBody() };
   const w = new Writer();
   w.u16(9).u16(b + 8).u32(data.length).put(data.length ? data : Buffer.alloc(1));
   return { body: w.toBuffer() };

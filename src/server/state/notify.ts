@@ -40,6 +40,8 @@ export class NotifyState {
   constructor(
     public filter: number,
     readonly recursive: boolean,
+    /** Output buffer size of the first CHANGE_NOTIFY on the handle. */
+    readonly bufferSize: number,
   ) {}
 
   onChange(e: ChangeEvent): void {
@@ -53,7 +55,11 @@ export class NotifyState {
       if (!(this.filter & bit) && !(e.kind === 'removed' && this.filter & (NotifyFilter.FILE_NAME | NotifyFilter.DIR_NAME))) return;
       action = e.kind === 'added' ? NotifyAction.ADDED : NotifyAction.REMOVED;
     }
-    this.events.push({ action, name: e.name.replace(/\//g, '\\') });
+    const name = e.name.replace(/\//g, '\\');
+    // inotify reports one write as several changes (data, attributes, close): a client needs one.
+    const last = this.events[this.events.length - 1];
+    if (last && last.action === action && last.name === name) return;
+    this.events.push({ action, name });
     if (this.events.length > NotifyState.MAX_BUFFERED) this.onOverflow();
     this.deliver();
   }
@@ -77,6 +83,8 @@ export class NotifyState {
   }
 
   wait(signal: AbortSignal): Promise<NotifyRecord[] | 'overflow'> {
+    // A CANCEL may arrive before the request got here: it must not wait for an abort already past.
+    if (signal.aborted) return Promise.reject(new NtStatusError(Status.CANCELLED));
     return new Promise((resolve, reject) => {
       const waiter: Waiter = { resolve, reject };
       this.waiters.push(waiter);
