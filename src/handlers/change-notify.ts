@@ -17,6 +17,7 @@ export async function changeNotify(req: Request): Promise<Reply> {
   if (!open.isDirectory) fail(Status.INVALID_PARAMETER, 'not a directory');
   if (!(open.grantedAccess & Access.FILE_READ_DATA)) fail(Status.ACCESS_DENIED);
   if (outputLength > req.server.maxIoSize) fail(Status.INVALID_PARAMETER);
+  if (open.file?.deletePending) fail(Status.DELETE_PENDING);
   const backend = open.tree.share.backend;
   if (!backend?.watch) fail(Status.NOT_SUPPORTED, 'backend cannot watch');
   if (!open.notify) {

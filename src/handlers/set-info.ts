@@ -93,7 +93,11 @@ async function setFileInfo(open: Open, infoClass: number, data: Buffer): Promise
         if (st.attributes & FileAttribute.READONLY) fail(Status.CANNOT_DELETE);
         if (open.isDirectory && (await backend.readdir(open.path)).length > 0) fail(Status.DIRECTORY_NOT_EMPTY);
       }
-      if (open.file) open.file.deletePending = deletePending;
+      if (open.file) {
+        open.file.deletePending = deletePending;
+        // Watches on a directory about to go away end now ([MS-SMB2] 3.3.5.19, as Windows does).
+        if (deletePending) for (const o of open.file.opens) o.notify?.failAll(Status.DELETE_PENDING);
+      }
       return;
     }
     case FileInfoClass.EndOfFile: {

@@ -104,6 +104,11 @@ export class NotifyState {
     }
   }
 
+  /** Every waiting request ends with this status (the directory became delete-pending). */
+  failAll(status: number): void {
+    for (const w of this.waiters.splice(0)) w.reject(new NtStatusError(status));
+  }
+
   /** The handle closed: pending requests complete with STATUS_NOTIFY_CLEANUP. */
   close(): void {
     this.watch?.close();
