@@ -3,6 +3,8 @@ import { Status, fail } from '../protocol/status.js';
 import { Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
 import type { Reply, Request } from '../server/request.js';
+import { copyChunk, requestResumeKey } from './copychunk.js';
+import { advertisedInterfaces, encodeInterfaceInfo } from '../multichannel/interfaces.js';
 
 const b = SMB2_HEADER_SIZE;
 
@@ -50,6 +52,39 @@ export async function ioctl(req: Request): Promise<Reply> {
       const out = Buffer.alloc(16);
       out.writeUInt32LE(2, 8);
       result = { output: out };
+      break;
+    }
+    case Fsctl.SRV_REQUEST_RESUME_KEY: {
+      const open = req.open(b + 8);
+      if (maxOutput < 32) fail(Status.INVALID_PARAMETER);
+      result = { output: requestResumeKey(open) };
+      break;
+    }
+    case Fsctl.SRV_COPYCHUNK:
+    case Fsctl.SRV_COPYCHUNK_WRITE: {
+      const target = req.open(b + 8);
+      result = await copyChunk(req, target, input, maxOutput, ctlCode === Fsctl.SRV_COPYCHUNK);
+      break;
+    }
+    case Fsctl.QUERY_NETWORK_INTERFACE_INFO: {
+      if (req.server.options.multiChannel === false) fail(Status.INVALID_DEVICE_REQUEST, 'multichannel is off');
+      const data = encodeInterfaceInfo(advertisedInterfaces(req.server.options.listen, req.server.options.interfaces));
+      if (data.length > maxOutput) fail(Status.BUFFER_TOO_SMALL);
+      result = { output: data };
+      break;
+    }
+    case Fsctl.GET_COMPRESSION: {
+      req.open(b + 8);
+      if (maxOutput < 2) fail(Status.INVALID_PARAMETER);
+      // COMPRESSION_FORMAT_NONE: files are never compressed here.
+      result = { output: Buffer.alloc(2) };
+      break;
+    }
+    case Fsctl.SET_COMPRESSION: {
+      req.open(b + 8);
+      if (input.length < 2) fail(Status.INVALID_PARAMETER);
+      if (input.readUInt16LE(0) !== 0) fail(Status.NOT_SUPPORTED, 'compression is not supported');
+      result = { output: Buffer.alloc(0) };
       break;
     }
     case Fsctl.CREATE_OR_GET_OBJECT_ID: {
