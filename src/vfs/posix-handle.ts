@@ -1,10 +1,11 @@
 /**
  * Open files and directories of the POSIX backend.
  */
-import { promises as fsp } from 'node:fs';
+import * as fs from 'node:fs';
 import { Status, fail } from '../protocol/status.js';
 import { toNtStatusError } from './errno.js';
 import type { StatMapper } from './posix-meta.js';
+import type { MetaOps } from './posix-ops.js';
 import { FALLOC_FL_KEEP_SIZE, fallocate, isUnsupported } from '../native/libc.js';
 import type { FileStat, VfsHandle } from './types.js';
 
@@ -16,19 +17,48 @@ function toPosition(position: bigint): number {
   return Number(position);
 }
 
-/** A file or directory with an open descriptor (directories keep one so stat survives renames). */
+/** A callback-style fs call as a promise: data I/O stays on the thread pool, whatever MetaOps does. */
+function viaCallback<T>(start: (cb: (err: NodeJS.ErrnoException | null, value: T) => void) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    start((err, value) => (err ? reject(err) : resolve(value)));
+  });
+}
+
+/**
+ * A file or directory with an open descriptor (directories keep one so stat survives renames).
+ *
+ * The descriptor is a bare number (a sync open cannot make an fs.promises FileHandle), so this class
+ * does what FileHandle would: close waits for reads and writes still on the thread pool, since a
+ * number closed under them could be reused by the next open and the I/O would hit another file.
+ */
 export class PosixFileHandle implements VfsHandle {
   private closed = false;
+  private inFlight = 0;
+  private drained: (() => void) | null = null;
 
   constructor(
     readonly path: string,
     readonly isDirectory: boolean,
-    private readonly fh: fsp.FileHandle,
+    private readonly fd: number,
+    private readonly ops: MetaOps,
     private readonly canRead: boolean,
     private readonly canWrite: boolean,
     private readonly readOnlyBackend: boolean,
     private readonly toFileStat: StatMapper,
   ) {}
+
+  /** Runs thread-pool I/O on the descriptor, counted so close can wait for it. */
+  private async io<T>(run: (fd: number) => Promise<T>): Promise<T> {
+    if (this.closed) fail(Status.INVALID_HANDLE, 'handle closed');
+    this.inFlight++;
+    try {
+      return await run(this.fd);
+    } catch (err) {
+      throw toNtStatusError(err);
+    } finally {
+      if (--this.inFlight === 0 && this.drained) this.drained();
+    }
+  }
 
   /** Reads straight into the caller's buffer: this is the hot path for large READs. */
   async read(buf: Buffer, bufOffset: number, length: number, position: bigint): Promise<number> {
@@ -36,18 +66,16 @@ export class PosixFileHandle implements VfsHandle {
     if (!this.canRead) fail(Status.ACCESS_DENIED, 'handle not opened for reading');
     if (bufOffset < 0 || length < 0 || bufOffset + length > buf.length) fail(Status.INVALID_PARAMETER);
     const pos = toPosition(position);
-    let total = 0;
-    try {
+    return this.io(async (fd) => {
+      let total = 0;
       // A regular file returns short only at EOF, but a signal or FUSE may split reads: keep going.
       while (total < length) {
-        const { bytesRead } = await this.fh.read(buf, bufOffset + total, length - total, pos + total);
-        if (bytesRead === 0) break;
-        total += bytesRead;
+        const n = await viaCallback<number>((cb) => fs.read(fd, buf, bufOffset + total, length - total, pos + total, cb));
+        if (n === 0) break;
+        total += n;
       }
-    } catch (err) {
-      throw toNtStatusError(err);
-    }
-    return total;
+      return total;
+    });
   }
 
   async write(data: Buffer, position: bigint): Promise<number> {
@@ -55,28 +83,23 @@ export class PosixFileHandle implements VfsHandle {
     if (!this.canWrite || this.readOnlyBackend) fail(Status.ACCESS_DENIED, 'handle not opened for writing');
     const pos = toPosition(position);
     if (pos + data.length > Number.MAX_SAFE_INTEGER) fail(Status.INVALID_PARAMETER, 'write past the largest offset');
-    let total = 0;
-    try {
+    return this.io(async (fd) => {
+      let total = 0;
       while (total < data.length) {
-        const { bytesWritten } = await this.fh.write(data, total, data.length - total, pos + total);
-        if (bytesWritten === 0) fail(Status.DISK_FULL);
-        total += bytesWritten;
+        const n = await viaCallback<number>((cb) => fs.write(fd, data, total, data.length - total, pos + total, cb));
+        if (n === 0) fail(Status.DISK_FULL);
+        total += n;
       }
-    } catch (err) {
-      throw toNtStatusError(err);
-    }
-    return total;
+      return total;
+    });
   }
 
   async truncate(size: bigint): Promise<void> {
     if (this.isDirectory) fail(Status.FILE_IS_A_DIRECTORY, 'truncate on a directory');
     if (!this.canWrite || this.readOnlyBackend) fail(Status.ACCESS_DENIED, 'handle not opened for writing');
     const len = toPosition(size);
-    try {
-      await this.fh.truncate(len);
-    } catch (err) {
-      throw toNtStatusError(err);
-    }
+    // Asynchronous: shrinking a large file frees its blocks, which can take a while.
+    await this.io((fd) => viaCallback<void>((cb) => fs.ftruncate(fd, len, (err) => cb(err, undefined))));
   }
 
   /**
@@ -88,43 +111,41 @@ export class PosixFileHandle implements VfsHandle {
     if (this.isDirectory) fail(Status.INVALID_PARAMETER, 'allocation size of a directory');
     if (!this.canWrite || this.readOnlyBackend) fail(Status.ACCESS_DENIED, 'handle not opened for writing');
     toPosition(size);
-    let st;
-    try {
-      st = await this.fh.stat({ bigint: true });
-    } catch (err) {
-      throw toNtStatusError(err);
-    }
+    const st = await this.fstat();
     if (size < st.size) return this.truncate(size);
     if (size === 0n || st.blocks * 512n >= size) return;
     try {
-      fallocate(this.fh.fd, FALLOC_FL_KEEP_SIZE, 0n, size);
+      fallocate(this.fd, FALLOC_FL_KEEP_SIZE, 0n, size);
     } catch (err) {
       if (!isUnsupported(err)) throw toNtStatusError(err);
     }
   }
 
   async sync(): Promise<void> {
+    await this.io((fd) => viaCallback<void>((cb) => fs.fsync(fd, (err) => cb(err, undefined))));
+  }
+
+  private async fstat() {
+    if (this.closed) fail(Status.INVALID_HANDLE, 'handle closed');
     try {
-      await this.fh.sync();
+      return await this.ops.fstat(this.fd);
     } catch (err) {
       throw toNtStatusError(err);
     }
   }
 
   async stat(): Promise<FileStat> {
-    try {
-      // By descriptor: still right after the file was renamed or replaced under its old name.
-      return this.toFileStat(await this.fh.stat({ bigint: true }), { fd: this.fh.fd });
-    } catch (err) {
-      throw toNtStatusError(err);
-    }
+    // By descriptor: still right after the file was renamed or replaced under its old name.
+    const st = await this.fstat();
+    return this.toFileStat(st, { fd: this.fd });
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
     try {
-      await this.fh.close();
+      await this.ops.close(this.fd);
     } catch (err) {
       throw toNtStatusError(err);
     }
@@ -140,6 +161,7 @@ export class PosixPathHandle implements VfsHandle {
     readonly path: string,
     private readonly realPath: string,
     readonly isDirectory: boolean,
+    private readonly ops: MetaOps,
     private readonly toFileStat: StatMapper,
   ) {}
 
@@ -159,7 +181,7 @@ export class PosixPathHandle implements VfsHandle {
 
   async stat(): Promise<FileStat> {
     try {
-      return this.toFileStat(await fsp.stat(this.realPath, { bigint: true }), { path: this.realPath });
+      return this.toFileStat(await this.ops.stat(this.realPath), { path: this.realPath });
     } catch (err) {
       throw toNtStatusError(err);
     }

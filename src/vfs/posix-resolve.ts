@@ -6,11 +6,11 @@
  * ACCESS_DENIED (Samba's "wide links = no" answers likewise). The check and the later use are two
  * system calls apart: a local user racing symlink swaps inside the share is not defended against.
  */
-import { promises as fsp } from 'node:fs';
 import * as nodePath from 'node:path';
 import { Status, fail } from '../protocol/status.js';
 import { errnoCode, toNtStatusError } from './errno.js';
 import { foldName } from './paths.js';
+import { syncMetadataOps, type MetaOps } from './posix-ops.js';
 
 export interface ResolvedEntry {
   /** Real path of the directory holding the entry. */
@@ -25,7 +25,10 @@ export interface ResolvedEntry {
 }
 
 export class PathResolver {
-  constructor(readonly rootReal: string) {}
+  constructor(
+    readonly rootReal: string,
+    private readonly ops: MetaOps = syncMetadataOps,
+  ) {}
 
   isInside(real: string): boolean {
     return real === this.rootReal || real.startsWith(this.rootReal === '/' ? '/' : this.rootReal + '/');
@@ -52,7 +55,7 @@ export class PathResolver {
     if (parts.length === 0) return this.rootReal;
     // Fast path: the client sent the on-disk case.
     try {
-      return this.checkInside(await fsp.realpath(nodePath.join(this.rootReal, ...parts)));
+      return this.checkInside(await this.ops.realpath(nodePath.join(this.rootReal, ...parts)));
     } catch (err) {
       const code = errnoCode(err);
       if (code !== 'ENOENT' && code !== 'ENOTDIR') throw toNtStatusError(err);
@@ -60,7 +63,7 @@ export class PathResolver {
     const entry = await this.entry(path);
     if (!entry.exists) return null;
     try {
-      return this.checkInside(await fsp.realpath(entry.entryPath));
+      return this.checkInside(await this.ops.realpath(entry.entryPath));
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') return null;
       throw toNtStatusError(err);
@@ -88,7 +91,7 @@ export class PathResolver {
   private async directory(parts: string[]): Promise<{ real: string; sharePath: string }> {
     if (parts.length === 0) return { real: this.rootReal, sharePath: '' };
     try {
-      const real = this.checkInside(await fsp.realpath(nodePath.join(this.rootReal, ...parts)));
+      const real = this.checkInside(await this.ops.realpath(nodePath.join(this.rootReal, ...parts)));
       await this.requireDirectory(real);
       return { real, sharePath: parts.join('/') };
     } catch (err) {
@@ -102,7 +105,7 @@ export class PathResolver {
       if (name === null) fail(Status.OBJECT_PATH_NOT_FOUND);
       let real: string;
       try {
-        real = await fsp.realpath(nodePath.join(cur, name));
+        real = await this.ops.realpath(nodePath.join(cur, name));
       } catch (err) {
         throw toNtStatusError(err, 'parent');
       }
@@ -116,7 +119,7 @@ export class PathResolver {
   private async requireDirectory(real: string): Promise<void> {
     let st;
     try {
-      st = await fsp.stat(real);
+      st = await this.ops.stat(real);
     } catch (err) {
       throw toNtStatusError(err, 'parent');
     }
@@ -126,16 +129,14 @@ export class PathResolver {
   /** On-disk name in `dirReal` matching `name`: exact first, else case-insensitive; null when none. */
   async findName(dirReal: string, name: string): Promise<string | null> {
     try {
-      await fsp.lstat(nodePath.join(dirReal, name));
-      return name;
+      if ((await this.ops.lstatIfExists(nodePath.join(dirReal, name))) !== undefined) return name;
     } catch (err) {
-      const code = errnoCode(err);
-      if (code !== 'ENOENT') throw toNtStatusError(err, code === 'ENOTDIR' ? 'parent' : 'file');
+      throw toNtStatusError(err, errnoCode(err) === 'ENOTDIR' ? 'parent' : 'file');
     }
     const wanted = foldName(name);
     let names: string[];
     try {
-      names = await fsp.readdir(dirReal);
+      names = await this.ops.readdir(dirReal);
     } catch (err) {
       throw toNtStatusError(err, 'parent');
     }

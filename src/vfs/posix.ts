@@ -1,12 +1,13 @@
 /**
  * Backend on a local POSIX directory tree: the share root and everything below it.
  */
-import { constants as fsc, promises as fsp, realpathSync, type BigIntStats } from 'node:fs';
+import { constants as fsc, realpathSync, statSync, type BigIntStats } from 'node:fs';
 import * as nodePath from 'node:path';
 import { Status, fail } from '../protocol/status.js';
 import { errnoCode, toNtStatusError } from './errno.js';
 import { PosixFileHandle, PosixPathHandle } from './posix-handle.js';
 import { PathResolver } from './posix-resolve.js';
+import { asyncMetadataOps, syncMetadataOps, type MetaOps } from './posix-ops.js';
 import { watchDirectory } from './posix-watch.js';
 import { FILETIME_UNIX_EPOCH, fileStatFromStats, filetimeToUnixSeconds, modeForAttributes } from './posix-stat.js';
 import {
@@ -43,6 +44,15 @@ export interface PosixBackendOptions {
    * maps DOS attributes onto permission bits and cannot keep set creation/change times.
    */
   xattrs?: boolean;
+  /**
+   * Run metadata system calls (path lookup, stat, open/close, mkdir, rename, readdir, ...) on the
+   * main thread. Default true: ~5 us each instead of ~120 us through the libuv thread pool, which
+   * is most of the latency of a CREATE or a directory listing. Data I/O (read, write, flush,
+   * truncate) stays asynchronous either way. Set false for a share on a file system that can be
+   * slow to answer (NFS, SMB, FUSE): there a blocking stat would stall every client of the server,
+   * where the async path only delays the request that made it. See posix-ops.ts.
+   */
+  syncMetadata?: boolean;
 }
 
 export interface BackendCapabilities {
@@ -52,8 +62,10 @@ export interface BackendCapabilities {
 
 const FILE_MODE = 0o644;
 const DIR_MODE = 0o755;
-/** Stats fetched at once while listing a directory: enough to hide latency, few enough to spare the fd table. */
+/** Async metadata: stats fetched at once while listing a directory, enough to hide latency, few enough to spare the fd table. */
 const READDIR_CONCURRENCY = 32;
+/** Sync metadata: entries stat'ed (a few ms) between yields to the event loop while listing. */
+const READDIR_SYNC_SLICE = 1024;
 /**
  * O_NOFOLLOW: the path was resolved a moment ago; if the last component has since become a symlink,
  * fail rather than follow it. O_NONBLOCK: never hang on a FIFO swapped in the same way.
@@ -66,6 +78,7 @@ export class PosixBackend implements Backend {
   readonly capabilities: BackendCapabilities;
   private readonly resolver: PathResolver;
   private readonly toFileStat: StatMapper;
+  private readonly ops: MetaOps;
   private volumeSerial = 0;
   private volumeCreationTime = 0n;
 
@@ -74,7 +87,8 @@ export class PosixBackend implements Backend {
     // Containment checks compare realpath results, so the root itself must be a real path.
     this.root = realpathSync(nodePath.resolve(root));
     this.readOnly = opts.readOnly === true;
-    this.resolver = new PathResolver(this.root);
+    this.ops = opts.syncMetadata === false ? asyncMetadataOps : syncMetadataOps;
+    this.resolver = new PathResolver(this.root, this.ops);
     // The probe is synchronous (two system calls), so the constructor can decide too.
     const xattrs = opts.xattrs !== false && probeXattrs(this.root);
     this.capabilities = { xattrs };
@@ -84,7 +98,8 @@ export class PosixBackend implements Backend {
   static async create(root: string, opts: PosixBackendOptions = {}): Promise<PosixBackend> {
     let st: BigIntStats;
     try {
-      st = await fsp.stat(root, { bigint: true });
+      // Once, at start: sync is fine whichever flavour the backend uses.
+      st = statSync(root, { bigint: true });
     } catch (err) {
       throw new Error(`share root ${root}: ${errnoCode(err) ?? String(err)}`);
     }
@@ -98,7 +113,7 @@ export class PosixBackend implements Backend {
   async stat(path: string): Promise<FileStat | null> {
     const real = await this.resolver.target(path);
     if (real === null) return null;
-    return this.toFileStat(await statOf(real), { path: real, follow: false });
+    return this.toFileStat(await this.statOf(real), { path: real, follow: false });
   }
 
   async watch(path: string, recursive: boolean, onChange: (e: ChangeEvent) => void, onOverflow: () => void): Promise<Watch> {
@@ -116,27 +131,27 @@ export class PosixBackend implements Backend {
     if (flags.write) this.refuseIfReadOnly();
     const real = await this.resolver.target(path);
     if (real === null) fail(Status.OBJECT_NAME_NOT_FOUND);
-    const st = await statOf(real);
+    const st = await this.statOf(real);
     if (st.isDirectory()) return this.openDirectory(path, real);
     // Devices, FIFOs and sockets are not files a client can use; opening some would block or worse.
     if (!st.isFile()) fail(Status.ACCESS_DENIED, 'not a regular file');
     // root ignores permission bits, so READONLY is enforced here, as Windows does at open.
     if (flags.write && (Number(st.mode) & 0o200) === 0) fail(Status.ACCESS_DENIED, 'file is read-only');
     try {
-      const fh = await fsp.open(real, accessFlags(flags) | OPEN_GUARDS);
-      return new PosixFileHandle(path, false, fh, flags.read, flags.write, this.readOnly, this.toFileStat);
+      const fd = await this.ops.open(real, accessFlags(flags) | OPEN_GUARDS);
+      return new PosixFileHandle(path, false, fd, this.ops, flags.read, flags.write, this.readOnly, this.toFileStat);
     } catch (err) {
-      if (!flags.read && !flags.write && errnoCode(err) === 'EACCES') return new PosixPathHandle(path, real, false, this.toFileStat);
+      if (!flags.read && !flags.write && errnoCode(err) === 'EACCES') return new PosixPathHandle(path, real, false, this.ops, this.toFileStat);
       throw toNtStatusError(err);
     }
   }
 
   private async openDirectory(path: string, real: string): Promise<VfsHandle> {
     try {
-      const fh = await fsp.open(real, fsc.O_RDONLY | fsc.O_DIRECTORY | fsc.O_NOFOLLOW);
-      return new PosixFileHandle(path, true, fh, false, false, this.readOnly, this.toFileStat);
+      const fd = await this.ops.open(real, fsc.O_RDONLY | fsc.O_DIRECTORY | fsc.O_NOFOLLOW);
+      return new PosixFileHandle(path, true, fd, this.ops, false, false, this.readOnly, this.toFileStat);
     } catch (err) {
-      if (errnoCode(err) === 'EACCES') return new PosixPathHandle(path, real, true, this.toFileStat);
+      if (errnoCode(err) === 'EACCES') return new PosixPathHandle(path, real, true, this.ops, this.toFileStat);
       throw toNtStatusError(err);
     }
   }
@@ -149,26 +164,26 @@ export class PosixBackend implements Backend {
     const attrs = (attributes | FileAttribute.ARCHIVE) & ~FileAttribute.DIRECTORY;
     const xattrs = this.capabilities.xattrs;
     const mode = xattrs ? modeWithReadOnly(FILE_MODE, attrs) : modeForAttributes(FILE_MODE, attrs);
-    let fh: fsp.FileHandle;
+    let fd: number;
     try {
       // Created writable: the record must be written before READONLY takes the write bit away.
-      fh = await fsp.open(entry.entryPath, fsc.O_CREAT | fsc.O_EXCL | accessFlags(flags) | OPEN_GUARDS, FILE_MODE);
+      fd = await this.ops.open(entry.entryPath, fsc.O_CREAT | fsc.O_EXCL | accessFlags(flags) | OPEN_GUARDS, FILE_MODE);
     } catch (err) {
       throw toNtStatusError(err);
     }
     try {
       if (xattrs) {
-        const st = await fh.stat({ bigint: true });
-        this.storeMeta({ fd: fh.fd }, { attributes: attrs, creationTime: defaultCreationTime(st) });
+        const st = await this.ops.fstat(fd);
+        this.storeMeta({ fd }, { attributes: attrs, creationTime: defaultCreationTime(st) });
       }
       // Also undoes the umask, which may have cleared bits that carry DOS attributes.
-      await fh.chmod(mode);
+      await this.ops.fchmod(fd, mode);
     } catch (err) {
-      await fh.close().catch(() => undefined);
-      await fsp.unlink(entry.entryPath).catch(() => undefined);
+      await this.ops.close(fd).catch(() => undefined);
+      await this.ops.unlink(entry.entryPath).catch(() => undefined);
       throw toNtStatusError(err);
     }
-    return new PosixFileHandle(entry.sharePath, false, fh, flags.read, flags.write, this.readOnly, this.toFileStat);
+    return new PosixFileHandle(entry.sharePath, false, fd, this.ops, flags.read, flags.write, this.readOnly, this.toFileStat);
   }
 
   async mkdir(path: string, attributes: number): Promise<void> {
@@ -176,17 +191,17 @@ export class PosixBackend implements Backend {
     const entry = await this.resolver.entry(path);
     if (entry.exists) fail(Status.OBJECT_NAME_COLLISION);
     try {
-      await fsp.mkdir(entry.entryPath, DIR_MODE);
-      await fsp.chmod(entry.entryPath, DIR_MODE);
+      await this.ops.mkdir(entry.entryPath, DIR_MODE);
+      await this.ops.chmod(entry.entryPath, DIR_MODE);
     } catch (err) {
       throw toNtStatusError(err);
     }
     if (!this.capabilities.xattrs) return;
     try {
-      const st = await fsp.lstat(entry.entryPath, { bigint: true });
+      const st = await this.ops.lstat(entry.entryPath);
       this.storeMeta({ path: entry.entryPath, follow: false }, { attributes, creationTime: defaultCreationTime(st) });
     } catch (err) {
-      await fsp.rmdir(entry.entryPath).catch(() => undefined);
+      await this.ops.rmdir(entry.entryPath).catch(() => undefined);
       throw toNtStatusError(err);
     }
   }
@@ -195,11 +210,11 @@ export class PosixBackend implements Backend {
     this.refuseIfReadOnly();
     const entry = await this.existingEntry(path);
     try {
-      const st = await fsp.lstat(entry.entryPath);
+      const st = await this.ops.lstat(entry.entryPath);
       // A symlink to a directory looks like a directory to the client; removing it removes the link.
-      if (st.isSymbolicLink()) await fsp.unlink(entry.entryPath);
+      if (st.isSymbolicLink()) await this.ops.unlink(entry.entryPath);
       else if (!st.isDirectory()) fail(Status.NOT_A_DIRECTORY);
-      else await fsp.rmdir(entry.entryPath);
+      else await this.ops.rmdir(entry.entryPath);
     } catch (err) {
       if (errnoCode(err) === 'ENOTDIR') fail(Status.NOT_A_DIRECTORY);
       throw toNtStatusError(err);
@@ -210,9 +225,9 @@ export class PosixBackend implements Backend {
     this.refuseIfReadOnly();
     const entry = await this.existingEntry(path);
     try {
-      const st = await fsp.lstat(entry.entryPath);
+      const st = await this.ops.lstat(entry.entryPath);
       if (st.isDirectory()) fail(Status.FILE_IS_A_DIRECTORY);
-      await fsp.unlink(entry.entryPath);
+      await this.ops.unlink(entry.entryPath);
     } catch (err) {
       throw toNtStatusError(err);
     }
@@ -229,20 +244,20 @@ export class PosixBackend implements Backend {
       const sameEntry = dst.exists && dst.parentReal === src.parentReal && dst.name === src.name;
       if (sameEntry) {
         // Renaming to another case of its own name is allowed; to exactly itself, a no-op.
-        if (wantedName !== src.name) await fsp.rename(src.entryPath, wantedPath);
+        if (wantedName !== src.name) await this.ops.rename(src.entryPath, wantedPath);
         return;
       }
       if (dst.exists) {
         if (!replaceIfExists) fail(Status.OBJECT_NAME_COLLISION);
-        const target = await fsp.lstat(dst.entryPath);
+        const target = await this.ops.lstat(dst.entryPath);
         // [MS-FSA] 2.1.5.14.11: a directory is never replaced.
         if (target.isDirectory()) fail(Status.ACCESS_DENIED, 'rename target is a directory');
-        await fsp.rename(src.entryPath, dst.entryPath);
+        await this.ops.rename(src.entryPath, dst.entryPath);
         // Overwrite the existing entry atomically, then give it the requested case.
-        if (dst.name !== wantedName) await fsp.rename(dst.entryPath, wantedPath);
+        if (dst.name !== wantedName) await this.ops.rename(dst.entryPath, wantedPath);
         return;
       }
-      await fsp.rename(src.entryPath, wantedPath);
+      await this.ops.rename(src.entryPath, wantedPath);
     } catch (err) {
       throw toNtStatusError(err);
     }
@@ -253,12 +268,22 @@ export class PosixBackend implements Backend {
     if (real === null) fail(Status.OBJECT_NAME_NOT_FOUND);
     let dirents;
     try {
-      dirents = await fsp.readdir(real, { withFileTypes: true });
+      dirents = await this.ops.readdirTypes(real);
     } catch (err) {
       if (errnoCode(err) === 'ENOTDIR') fail(Status.NOT_A_DIRECTORY);
       throw toNtStatusError(err);
     }
     const out: DirEntry[] = [];
+    if (this.ops.sync) {
+      for (let i = 0; i < dirents.length; i++) {
+        // A huge directory takes tens of milliseconds of stats; let other clients in now and then.
+        if (i > 0 && i % READDIR_SYNC_SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+        const d = dirents[i]!;
+        const st = await this.listedStat(nodePath.join(real, d.name), d.isSymbolicLink());
+        if (st) out.push({ name: d.name, stat: st });
+      }
+      return out;
+    }
     for (let i = 0; i < dirents.length; i += READDIR_CONCURRENCY) {
       const batch = dirents.slice(i, i + READDIR_CONCURRENCY);
       const stats = await Promise.all(
@@ -280,10 +305,10 @@ export class PosixBackend implements Backend {
     try {
       let target = full;
       if (isLink) {
-        target = await fsp.realpath(full);
+        target = await this.ops.realpath(full);
         if (!this.resolver.isInside(target)) return null;
       }
-      return this.toFileStat(await fsp.stat(target, { bigint: true }), { path: target, follow: false });
+      return this.toFileStat(await this.ops.stat(target), { path: target, follow: false });
     } catch {
       return null;
     }
@@ -295,7 +320,7 @@ export class PosixBackend implements Backend {
     const atime = settable(times.lastAccessTime);
     const mtime = settable(times.lastWriteTime);
     try {
-      if (atime !== undefined || mtime !== undefined) await setUnixTimes(real, atime, mtime);
+      if (atime !== undefined || mtime !== undefined) await setUnixTimes(this.ops, real, atime, mtime);
     } catch (err) {
       throw toNtStatusError(err);
     }
@@ -305,7 +330,7 @@ export class PosixBackend implements Backend {
     const change = settable(times.changeTime);
     if (!this.capabilities.xattrs || (creation === undefined && change === undefined)) return;
     // Stat after utimensat: the change-time override is tied to the mtime it leaves.
-    const st = await statOf(real);
+    const st = await this.statOf(real);
     const target: XattrTarget = { path: real, follow: false };
     const rec = readMeta(target) ?? implicitMeta(st);
     if (creation !== undefined) rec.creationTime = creation;
@@ -319,12 +344,12 @@ export class PosixBackend implements Backend {
   async setAttributes(path: string, attributes: number): Promise<void> {
     this.refuseIfReadOnly();
     const real = await this.existingTarget(path);
-    const st = await statOf(real);
+    const st = await this.statOf(real);
     const mode = Number(st.mode);
     try {
       if (!this.capabilities.xattrs) {
         // Directories have no bits to spare for DOS attributes (their x bits mean "searchable").
-        if (!st.isDirectory()) await fsp.chmod(real, modeForAttributes(mode, attributes));
+        if (!st.isDirectory()) await this.ops.chmod(real, modeForAttributes(mode, attributes));
         return;
       }
       const target: XattrTarget = { path: real, follow: false };
@@ -332,9 +357,9 @@ export class PosixBackend implements Backend {
       rec.attributes = attributes & STORED_ATTRIBUTES;
       const wanted = st.isDirectory() ? mode & 0o7777 : modeWithReadOnly(mode, attributes);
       // Clearing READONLY: write bit first, so the record can be written by a non-root owner.
-      if (wanted !== (mode & 0o7777) && (wanted & 0o200) !== 0) await fsp.chmod(real, wanted);
+      if (wanted !== (mode & 0o7777) && (wanted & 0o200) !== 0) await this.ops.chmod(real, wanted);
       await this.storeMetaAt(real, rec);
-      if (wanted !== (mode & 0o7777) && (wanted & 0o200) === 0) await fsp.chmod(real, wanted);
+      if (wanted !== (mode & 0o7777) && (wanted & 0o200) === 0) await this.ops.chmod(real, wanted);
     } catch (err) {
       throw toNtStatusError(err);
     }
@@ -364,17 +389,17 @@ export class PosixBackend implements Backend {
     } catch (err) {
       const code = errnoCode(err);
       if (code !== 'EACCES' && code !== 'EPERM') throw toNtStatusError(err);
-      const now = await statOf(real);
+      const now = await this.statOf(real);
       const mode = Number(now.mode) & 0o7777;
       const lendable = now.isFile() && (mode & 0o200) === 0 && now.uid === BigInt(process.getuid?.() ?? -1);
       if (!lendable) throw toNtStatusError(err);
       try {
-        await fsp.chmod(real, mode | 0o200);
+        await this.ops.chmod(real, mode | 0o200);
         this.storeMeta(target, rec);
       } catch (err2) {
         throw toNtStatusError(err2);
       } finally {
-        await fsp.chmod(real, mode).catch(() => undefined);
+        await this.ops.chmod(real, mode).catch(() => undefined);
       }
     }
   }
@@ -382,7 +407,7 @@ export class PosixBackend implements Backend {
   async fsInfo(): Promise<FsInfo> {
     let sf;
     try {
-      sf = await fsp.statfs(this.root, { bigint: true });
+      sf = await this.ops.statfs(this.root);
     } catch (err) {
       throw toNtStatusError(err);
     }
@@ -400,6 +425,14 @@ export class PosixBackend implements Backend {
       volumeCreationTime: this.volumeCreationTime,
       maxNameLength: 255,
     };
+  }
+
+  private async statOf(real: string): Promise<BigIntStats> {
+    try {
+      return await this.ops.stat(real);
+    } catch (err) {
+      throw toNtStatusError(err);
+    }
   }
 
   private refuseIfReadOnly(): void {
@@ -441,7 +474,7 @@ function filetimeToNs(ft: bigint): bigint {
 }
 
 /** Sets atime/mtime, leaving an undefined one alone; exact to 100 ns where libc is reachable. */
-async function setUnixTimes(real: string, atime: bigint | undefined, mtime: bigint | undefined): Promise<void> {
+async function setUnixTimes(ops: MetaOps, real: string, atime: bigint | undefined, mtime: bigint | undefined): Promise<void> {
   if (nativeAvailable) {
     setFileTimes(
       { path: real, follow: false },
@@ -451,14 +484,7 @@ async function setUnixTimes(real: string, atime: bigint | undefined, mtime: bigi
   }
   // fs.utimes takes both times and goes through a double (about 0.2 us off today).
   let current: FileStat | undefined;
-  if (atime === undefined || mtime === undefined) current = fileStatFromStats(await fsp.stat(real, { bigint: true }));
-  await fsp.utimes(real, filetimeToUnixSeconds(atime ?? current!.lastAccessTime), filetimeToUnixSeconds(mtime ?? current!.lastWriteTime));
+  if (atime === undefined || mtime === undefined) current = fileStatFromStats(await ops.stat(real));
+  await ops.utimes(real, filetimeToUnixSeconds(atime ?? current!.lastAccessTime), filetimeToUnixSeconds(mtime ?? current!.lastWriteTime));
 }
 
-async function statOf(real: string): Promise<BigIntStats> {
-  try {
-    return await fsp.stat(real, { bigint: true });
-  } catch (err) {
-    throw toNtStatusError(err);
-  }
-}

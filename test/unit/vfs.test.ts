@@ -541,6 +541,76 @@ test('allocation size: reserve above EOF, truncate below', async () => {
   await be.unlink('alloc.bin');
 });
 
+test('metadata failures reject the promise, never throw synchronously (sync metadata)', async () => {
+  let p: Promise<unknown> | undefined;
+  assert.doesNotThrow(() => {
+    p = be.open('docs/absent', { read: true, write: false });
+  });
+  await assert.rejects(p!, isStatus(Status.OBJECT_NAME_NOT_FOUND));
+  assert.doesNotThrow(() => {
+    p = be.mkdir('docs/readme.TXT', 0);
+  });
+  await assert.rejects(p!, isStatus(Status.OBJECT_NAME_COLLISION));
+  assert.doesNotThrow(() => {
+    p = be.readdir('nodir/x');
+  });
+  await assert.rejects(p!, isStatus(Status.OBJECT_PATH_NOT_FOUND));
+});
+
+test('close waits for reads still in flight, then the handle is dead', async () => {
+  const h = await be.createFile('inflight.bin', { read: true, write: true }, 0);
+  await h.write(Buffer.alloc(1 << 20, 7), 0n);
+  const buf = Buffer.alloc(1 << 20);
+  const reading = h.read(buf, 0, buf.length, 0n);
+  await h.close();
+  assert.equal(await reading, 1 << 20);
+  assert.equal(buf[buf.length - 1], 7);
+  await assert.rejects(h.read(buf, 0, 1, 0n), isStatus(Status.INVALID_HANDLE));
+  await assert.rejects(h.stat(), isStatus(Status.INVALID_HANDLE));
+  await be.unlink('inflight.bin');
+});
+
+test('readdir of a directory larger than one sync slice lists everything', async () => {
+  await fsp.mkdir(path.join(root, 'many'));
+  const n = 1500;
+  await Promise.all(Array.from({ length: n }, (_, i) => fsp.writeFile(path.join(root, 'many', `f${i}`), '')));
+  const names = new Set((await be.readdir('MANY')).map((e) => e.name));
+  assert.equal(names.size, n);
+  assert.ok(names.has('f0') && names.has(`f${n - 1}`));
+  await fsp.rm(path.join(root, 'many'), { recursive: true });
+});
+
+test('syncMetadata: false (thread-pool path) keeps the same semantics', async () => {
+  const ab = await PosixBackend.create(root, { syncMetadata: false });
+  assert.equal(await ab.resolveCase('docs/README.txt'), 'Docs/Readme.TXT');
+  assert.equal(await ab.resolveCase('docs/missing'), null);
+  await assert.rejects(ab.resolveCase('nodir/x'), isStatus(Status.OBJECT_PATH_NOT_FOUND));
+  await assert.rejects(ab.stat('secret-link'), isStatus(Status.ACCESS_DENIED));
+  const h = await ab.createFile('docs/Async.bin', { read: true, write: true }, FileAttribute.HIDDEN);
+  assert.equal(await h.write(Buffer.from('abc'), 1n), 3);
+  const out = Buffer.alloc(8);
+  assert.equal(await h.read(out, 0, 8, 0n), 4);
+  assert.equal((await h.stat()).attributes, FileAttribute.HIDDEN | FileAttribute.ARCHIVE);
+  await h.close();
+  await assert.rejects(ab.createFile('DOCS/async.BIN', { read: true, write: true }, 0), isStatus(Status.OBJECT_NAME_COLLISION));
+  await ab.mkdir('AsyncDir', 0);
+  await ab.rename('docs/async.bin', 'asyncdir/moved', false);
+  assert.deepEqual((await ab.readdir('asyncdir')).map((e) => e.name), ['moved']);
+  const mtime = FILETIME_UNIX_EPOCH + 1_600_000_000n * 10_000_000n;
+  await ab.setTimes('asyncdir/moved', { lastWriteTime: mtime, creationTime: mtime - 10n });
+  const st = (await ab.stat('asyncdir/moved'))!;
+  assert.equal(st.lastWriteTime, mtime);
+  assert.equal(st.creationTime, mtime - 10n);
+  await ab.setAttributes('asyncdir/moved', FileAttribute.READONLY);
+  await assert.rejects(ab.open('asyncdir/moved', { read: true, write: true }), isStatus(Status.ACCESS_DENIED));
+  await ab.setAttributes('asyncdir/moved', FileAttribute.NORMAL);
+  await assert.rejects(ab.rmdir('asyncdir'), isStatus(Status.DIRECTORY_NOT_EMPTY));
+  await ab.unlink('asyncdir/MOVED');
+  await ab.rmdir('asyncdir');
+  assert.equal(await ab.stat('asyncdir'), null);
+  assert.ok((await ab.fsInfo()).totalBytes > 0n);
+});
+
 // ---------- memory backend: same contract ----------
 
 test('MemoryBackend follows the same contract', async () => {
