@@ -2,6 +2,8 @@ import { SMB2_HEADER_SIZE } from '../protocol/constants.js';
 import { Status, fail, NtStatusError } from '../protocol/status.js';
 import type { Reply, Request } from '../server/request.js';
 import type { RangeLock } from '../locking/byte-range.js';
+import { breakLevelIIOthers } from '../locking/oplocks.js';
+import { sendOplockBreak } from '../server/breaks.js';
 
 const b = SMB2_HEADER_SIZE;
 const LockFlags = { SHARED: 0x1, EXCLUSIVE: 0x2, UNLOCK: 0x4, FAIL_IMMEDIATELY: 0x10 } as const;
@@ -32,6 +34,8 @@ export async function lock(req: Request): Promise<Reply> {
   if (req.conn.dialect >= 0x0210) open.lockSequences.set(sequence >>> 4, sequence & 0xf);
 
   const locks = open.file.locks;
+  // Taking a byte-range lock ends read caching elsewhere, as a write does (smb2.oplock.brl1/brl3, smb2.lease.lock1).
+  if (!unlocking) breakLevelIIOthers(open.file, open, sendOplockBreak);
   if (unlocking) {
     // Elements are applied in order, as Windows does: an error stops the rest, earlier unlocks stay done.
     for (const e of elements) {

@@ -12,6 +12,8 @@ import {
 import { normalizeSmbPath } from '../vfs/paths.js';
 import { FileAttribute } from '../vfs/types.js';
 import type { Open } from '../server/state/open.js';
+import { breakLevelIIOthers } from '../locking/oplocks.js';
+import { sendOplockBreak } from '../server/breaks.js';
 import type { Reply, Request } from '../server/request.js';
 
 const b = SMB2_HEADER_SIZE;
@@ -103,6 +105,8 @@ async function setFileInfo(open: Open, infoClass: number, data: Buffer): Promise
     case FileInfoClass.EndOfFile: {
       need(open, Access.FILE_WRITE_DATA);
       if (open.isDirectory) fail(Status.INVALID_PARAMETER);
+      // Changing the size ends read caching of every open, as a write does (smb2.oplock.batch11).
+      breakLevelIIOthers(open.file, open, sendOplockBreak);
       await open.handle!.truncate(decodeFileEndOfFileInformation(data));
       return;
     }
@@ -110,6 +114,7 @@ async function setFileInfo(open: Open, infoClass: number, data: Buffer): Promise
       need(open, Access.FILE_WRITE_DATA);
       if (open.isDirectory) fail(Status.INVALID_PARAMETER);
       const size = decodeFileAllocationInformation(data);
+      breakLevelIIOthers(open.file, open, sendOplockBreak);
       const handle = open.handle!;
       if (handle.setAllocationSize) {
         await handle.setAllocationSize(size);

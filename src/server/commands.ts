@@ -13,6 +13,17 @@ import { lock } from '../handlers/lock.js';
 import { changeNotify } from '../handlers/change-notify.js';
 import { oplockBreakAck } from '../handlers/oplock-break.js';
 
+/** Oplock acks are 24 bytes, lease acks 36 ([MS-SMB2] 2.2.24.1, 2.2.24.2): dispatch accepts either. */
+const oplockBreakSpec = {
+  name: 'OPLOCK_BREAK',
+  handler: oplockBreakAck,
+  structureSize: 24,
+  structureSizes: [24, 36] as readonly number[],
+  needsSession: true,
+  needsTree: true,
+  changesState: false,
+};
+
 /**
  * The dispatch table: each command's handler and what dispatch must check before calling it.
  * StructureSize values are from [MS-SMB2] 2.2.x.
@@ -35,5 +46,5 @@ export const COMMANDS: Record<number, CommandSpec> = {
   [Command.CHANGE_NOTIFY]: { name: 'CHANGE_NOTIFY', handler: changeNotify, structureSize: 32, needsSession: true, needsTree: true, changesState: false },
   [Command.QUERY_INFO]: { name: 'QUERY_INFO', handler: queryInfo, structureSize: 41, needsSession: true, needsTree: true, changesState: false },
   [Command.SET_INFO]: { name: 'SET_INFO', handler: setInfo, structureSize: 33, needsSession: true, needsTree: true, changesState: true },
-  [Command.OPLOCK_BREAK]: { name: 'OPLOCK_BREAK', handler: oplockBreakAck, structureSize: 24, needsSession: true, needsTree: true, changesState: false },
+  [Command.OPLOCK_BREAK]: oplockBreakSpec,
 };

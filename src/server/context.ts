@@ -6,6 +6,9 @@ import { Session } from './state/session.js';
 import { Client } from './state/client.js';
 import type { Connection } from './connection.js';
 import { BufferPool } from './buffer-pool.js';
+import { LeaseTable } from '../locking/leases.js';
+import { DurableTable } from './durable.js';
+import type { Open } from './state/open.js';
 
 export const DEFAULT_MAX_IO = 8 * 1024 * 1024;
 export const MAX_CREDITS = 8192;
@@ -24,6 +27,10 @@ export class ServerContext {
   readonly connections = new Set<Connection>();
   readonly maxIoSize: number;
   readonly bufferPool = new BufferPool();
+  /** Leases by (ClientGUID, LeaseKey) ([MS-SMB2] 3.3.1.4). */
+  readonly leases = new LeaseTable<Open>();
+  /** Durable opens (kept across disconnects) and CreateGuids for replay. */
+  readonly durable = new DurableTable<Open>();
   readonly serverName: string;
   readonly workgroup: string;
   private nextSessionId = 1n;

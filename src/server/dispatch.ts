@@ -179,7 +179,9 @@ async function runHandler(req: Request, charge: number): Promise<Reply> {
   const spec = COMMANDS[header.command];
   if (!spec) throw new NtStatusError(Status.INVALID_PARAMETER, `unknown command ${header.command}`);
   if (header.command !== Command.NEGOTIATE && conn.dialect === 0) throw new NtStatusError(Status.INVALID_PARAMETER);
-  if (req.pdu.length < SMB2_HEADER_SIZE + (spec.structureSize & ~1) || req.r.u16(SMB2_HEADER_SIZE) !== spec.structureSize) {
+  const sizes = spec.structureSizes ?? [spec.structureSize];
+  const got = req.pdu.length >= SMB2_HEADER_SIZE + 2 ? req.r.u16(SMB2_HEADER_SIZE) : -1;
+  if (!sizes.includes(got) || req.pdu.length < SMB2_HEADER_SIZE + (got & ~1)) {
     throw new NtStatusError(Status.INVALID_PARAMETER, `${spec.name}: bad StructureSize`);
   }
   if (spec.payloadSize && conn.largeMtu) {

@@ -96,6 +96,8 @@ export interface CommandSpec {
   handler: Handler;
   /** The fixed StructureSize of the request ([MS-SMB2] 2.2.x); shorter bodies are INVALID_PARAMETER. */
   structureSize: number;
+  /** Commands with more than one request layout (OPLOCK_BREAK: oplock 24, lease 36). */
+  structureSizes?: readonly number[];
   needsSession: boolean;
   needsTree: boolean;
   /** State-changing commands take part in channel-sequence checks (multichannel). */

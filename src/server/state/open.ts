@@ -4,6 +4,8 @@ import type { VfsHandle, DirEntry } from '../../vfs/types.js';
 import type { FileObject, SharingOpen } from '../../locking/share-modes.js';
 import type { RpcPipe } from '../../rpc/index.js';
 import type { OplockHolder } from '../../locking/oplocks.js';
+import type { Lease, LeaseTable } from '../../locking/leases.js';
+import type { DurableTable } from '../durable.js';
 import type { Connection } from '../connection.js';
 import type { NotifyState } from './notify.js';
 
@@ -22,6 +24,12 @@ export class Open implements SharingOpen, OplockHolder {
   deleteOnClose = false;
   oplockLevel = 0;
   breaking?: OplockHolder['breaking'];
+  /** The lease this open shares with the client's other opens of the same key ([MS-SMB2] 3.3.1.13). */
+  lease?: Lease<Open>;
+  /** Where the lease is registered, so closing the last open of a lease drops it. */
+  leaseTable?: LeaseTable<Open>;
+  /** Set while the open is in the server's durable table. */
+  durableTable?: DurableTable<Open>;
   /** The connection the open was created on: where its breaks go first. */
   connection?: Connection;
   /** FilePositionInformation: kept for clients that set and query it. */
@@ -31,6 +39,20 @@ export class Open implements SharingOpen, OplockHolder {
   cursor?: DirectoryCursor;
   notify?: NotifyState;
   durable = false;
+  /** Durable v2: the client's CreateGuid, for replays and reconnects ([MS-SMB2] 3.3.1.10). */
+  createGuid?: Buffer;
+  /** How long the open survives its client's disconnection. */
+  durableTimeoutMs = 0;
+  /** The client went away and the open waits for a reconnect ([MS-SMB2] 3.3.5.9.7). */
+  disconnected = false;
+  /** Durable v1 or v2, so a reconnect uses the matching context. */
+  durableVersion: 1 | 2 = 1;
+  /** The ClientGUID of the client that owns the open (lease identity). */
+  clientGuid = '';
+  /** The user who opened it: only they may reconnect. */
+  owner = '';
+  /** Create action reported to the original CREATE (replays report it again). */
+  createAction = 0;
   /** The last lock sequence (index, number) a LOCK carried; replay detection uses it (multichannel). */
   lockSequences = new Map<number, number>();
   closed = false;
@@ -38,8 +60,9 @@ export class Open implements SharingOpen, OplockHolder {
   constructor(
     readonly persistentId: bigint,
     readonly volatileId: bigint,
-    readonly session: Session,
-    readonly tree: TreeConnect,
+    /** Session and tree change when a durable open is reconnected. */
+    public session: Session,
+    public tree: TreeConnect,
     /** On-disk share-relative path. */
     public path: string,
     /** Name as the client opened it (for FileNameInformation). */
