@@ -1,17 +1,7 @@
-/** Cipher ids of the SMB2_ENCRYPTION_CAPABILITIES negotiate context ([MS-SMB2] 2.2.3.1.2). */
-export const CipherId = {
-  AES_128_CCM: 0x0001,
-  AES_128_GCM: 0x0002,
-  AES_256_CCM: 0x0003,
-  AES_256_GCM: 0x0004,
-} as const;
+import { Cipher as CipherId, SigningAlgorithm } from '../protocol/constants.js';
 
-/** Signing algorithm ids of the SMB2_SIGNING_CAPABILITIES negotiate context ([MS-SMB2] 2.2.3.1.7). */
-export const SigningAlgorithm = {
-  HMAC_SHA256: 0x0000,
-  AES_CMAC: 0x0001,
-  AES_GMAC: 0x0002,
-} as const;
+/** The ids are defined once, with the negotiate contexts that carry them, in src/protocol/constants.ts. */
+export { CipherId, SigningAlgorithm };
 
 export function isAes256(cipherId: number): boolean {
   return cipherId === CipherId.AES_256_CCM || cipherId === CipherId.AES_256_GCM;

@@ -10,7 +10,7 @@ import {
 } from '../protocol/constants.js';
 import { NtStatusError, Status, fail } from '../protocol/status.js';
 import { Writer } from '../protocol/writer.js';
-import { FileAttribute, type FileStat, type VfsHandle } from '../vfs/types.js';
+import { FileAttribute, pipeStat, type FileStat, type VfsHandle } from '../vfs/types.js';
 import { normalizeSmbPath } from '../vfs/paths.js';
 import { checkShareAccess } from '../locking/share-modes.js';
 import { evaluateOpen, grantedOplockLevel, isOplockStatOpen } from '../locking/oplocks.js';
@@ -78,18 +78,7 @@ function createPipe(req: Request, tree: TreeConnect, p: CreateParams): Reply {
   if (!pipe) fail(Status.OBJECT_NAME_NOT_FOUND, `no pipe ${p.name}`);
   const open = registerOpen(req, tree, '', p.name, false, mapGenericAccess(p.desiredAccess, tree.maximalAccess), p.shareAccess, p.options);
   open.pipe = pipe;
-  const stat: FileStat = {
-    isDirectory: false,
-    size: 0n,
-    allocationSize: 4096n,
-    creationTime: 0n,
-    lastAccessTime: 0n,
-    lastWriteTime: 0n,
-    changeTime: 0n,
-    attributes: FileAttribute.NORMAL,
-    fileId: 0n,
-    nlink: 1,
-  };
+  const stat = pipeStat();
   return { body: encodeResponse(open, stat, CreateAction.OPENED, [], OplockLevel.NONE) };
 }
 

@@ -2,7 +2,7 @@ import { InfoType, SMB2_HEADER_SIZE, Access } from '../protocol/constants.js';
 import { Status, fail } from '../protocol/status.js';
 import { Writer } from '../protocol/writer.js';
 import { encodeFileInfo, encodeFsInfo, shortNameFor } from '../protocol/fscc/index.js';
-import { FileAttribute, type FileStat } from '../vfs/types.js';
+import { pipeStat, type FileStat } from '../vfs/types.js';
 import type { Open } from '../server/state/open.js';
 import type { Reply, Request } from '../server/request.js';
 import { buildSecurityDescriptor } from './security-descriptor.js';
@@ -80,18 +80,7 @@ export async function queryInfo(req: Request): Promise<Reply> {
 
 async function statOf(open: Open): Promise<FileStat> {
   if (open.handle) return open.handle.stat();
-  return {
-    isDirectory: false,
-    size: 0n,
-    allocationSize: 4096n,
-    creationTime: 0n,
-    lastAccessTime: 0n,
-    lastWriteTime: 0n,
-    changeTime: 0n,
-    attributes: FileAttribute.NORMAL,
-    fileId: open.volatileId,
-    nlink: 1,
-  };
+  return pipeStat(open.volatileId);
 }
 
 function reply(data: Buffer, status: number = Status.SUCCESS): Reply {

@@ -124,3 +124,19 @@ export interface Backend {
   setAttributes(path: string, attributes: number): Promise<void>;
   fsInfo(): Promise<FsInfo>;
 }
+
+/** What a named pipe reports when asked for file information: an empty, normal file. */
+export function pipeStat(fileId = 0n): FileStat {
+  return {
+    isDirectory: false,
+    size: 0n,
+    allocationSize: 4096n,
+    creationTime: 0n,
+    lastAccessTime: 0n,
+    lastWriteTime: 0n,
+    changeTime: 0n,
+    attributes: FileAttribute.NORMAL,
+    fileId,
+    nlink: 1,
+  };
+}
