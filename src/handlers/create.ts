@@ -25,8 +25,12 @@ import type { TreeConnect } from '../server/state/tree.js';
 import { mapGenericAccess, hasAny } from './access.js';
 import { parseCreateContexts, encodeCreateContexts, type CreateContext } from './create-contexts.js';
 import { rpcContext } from '../server/rpc-context.js';
+import { splitStreamPath } from '../vfs/stream-names.js';
+import { checkStreamsAllowDelete, isDeleteWaiting } from '../server/stream-files.js';
+import { openStreamOnce, removeAllStreams } from './stream-create.js';
+import { applyCreateEas, checkCreateEas } from './ea-create.js';
 
-interface CreateParams {
+export interface CreateParams {
   oplock: number;
   impersonation: number;
   desiredAccess: number;
@@ -36,6 +40,10 @@ interface CreateParams {
   options: number;
   name: string;
   contexts: CreateContext[];
+  /** A named stream of the file (`file:stream[:$DATA]`). */
+  stream?: string;
+  /** `file::$DATA`: the file's data stream, never a directory. */
+  defaultData?: boolean;
 }
 
 function decode(req: Request): CreateParams {
@@ -83,7 +91,7 @@ function createPipe(req: Request, tree: TreeConnect, p: CreateParams): Reply {
 }
 
 /** Create contexts that steer durability and caching ([MS-SMB2] 2.2.13.2.x). */
-interface CachingContexts {
+export interface CachingContexts {
   lease?: LeaseRequest;
   dhnq: boolean;
   dh2q?: { timeout: number; flags: number; createGuid: Buffer };
@@ -130,14 +138,18 @@ function cachingContexts(req: Request, p: CreateParams): CachingContexts {
 
 const ZERO_KEY = Buffer.alloc(16);
 
-type Attempt = { wait: Promise<void>[] } | { reply: Reply };
+export type Attempt = { wait: Promise<void>[] } | { reply: Reply };
 
 async function createFile(req: Request, tree: TreeConnect, p: CreateParams): Promise<Reply> {
   const backend = tree.share.backend!;
   const readOnlyShare = tree.share.config.readOnly;
   const ctx = cachingContexts(req, p);
   if (ctx.reconnect) return reconnectDurable(req, tree, p, ctx);
-  const path = normalizeSmbPath(p.name);
+  checkCreateEas(p.contexts, backend);
+  const split = splitStreamPath(p.name);
+  const path = normalizeSmbPath(split.base);
+  p.stream = split.stream;
+  p.defaultData = split.defaultData;
   let access = mapGenericAccess(p.desiredAccess, tree.maximalAccess);
   if (access === 0 && !(p.desiredAccess & Access.MAXIMUM_ALLOWED)) fail(Status.ACCESS_DENIED, 'no access requested');
   if (readOnlyShare) {
@@ -195,12 +207,17 @@ function waitOrAbort(waits: Promise<void>[], signal: AbortSignal): Promise<void>
 }
 
 async function openOnce(req: Request, tree: TreeConnect, p: CreateParams, ctx: CachingContexts, path: string, access: number, firstAttempt: boolean): Promise<Attempt> {
+  if (p.stream !== undefined) return openStreamOnce(req, tree, p, ctx, path, access, firstAttempt);
   const backend = tree.share.backend!;
   const readOnlyShare = tree.share.config.readOnly;
   const clientGuid = req.conn.client?.guid ?? '';
   const existing = await backend.resolveCase(path);
   const stat = existing !== null ? await backend.stat(existing) : null;
   const wantDir = (p.options & CreateOptions.DIRECTORY_FILE) !== 0;
+  if (p.defaultData) {
+    if (wantDir) fail(Status.NOT_A_DIRECTORY, 'a data stream is not a directory');
+    if (stat?.isDirectory) fail(Status.FILE_IS_A_DIRECTORY, 'a directory has no data stream');
+  }
   let handle: VfsHandle;
   let action: number;
   let diskPath: string;
@@ -217,7 +234,8 @@ async function openOnce(req: Request, tree: TreeConnect, p: CreateParams, ctx: C
     if (overwrite && stat.isDirectory) fail(Status.INVALID_PARAMETER, 'cannot overwrite a directory');
     if (readOnlyShare && overwrite) fail(Status.ACCESS_DENIED);
     const file = tree.share.files.get(String(stat.fileId));
-    if (file?.deletePending) fail(Status.DELETE_PENDING);
+    if (file?.deletePending || isDeleteWaiting(tree.share, String(stat.fileId))) fail(Status.DELETE_PENDING);
+    checkStreamsAllowDelete(tree.share, String(stat.fileId), access);
     // Overwriting adds write access for the purpose of oplock breaks, as Samba's open access mask does.
     const breakAccess = overwrite ? access | Access.FILE_WRITE_DATA : access;
     // Closing them may have deleted the file (delete-on-close): look again.
@@ -251,6 +269,8 @@ async function openOnce(req: Request, tree: TreeConnect, p: CreateParams, ctx: C
     handle = await backend.open(existing, flagsFor(access, overwrite));
     if (overwrite) {
       await handle.truncate(0n);
+      // Overwriting a file replaces its named streams too (smb2.streams.create-disposition).
+      if (handle.extras) removeAllStreams(handle.extras());
       // Overwriting replaces the attributes and marks the file for archiving, as Windows does.
       await backend.setAttributes(existing, (p.fileAttributes | FileAttribute.ARCHIVE) & ~FileAttribute.NORMAL).catch(() => undefined);
     }
@@ -278,6 +298,8 @@ async function openOnce(req: Request, tree: TreeConnect, p: CreateParams, ctx: C
   }
   let finalStat: FileStat;
   try {
+    // ExtA: EAs given at creation, kept when the file is made or replaced ([MS-SMB2] 2.2.13.2.1).
+    if (action !== CreateAction.OPENED) applyCreateEas(handle, p.contexts);
     finalStat = await handle.stat();
   } catch (err) {
     await handle.close();
@@ -302,18 +324,18 @@ async function openOnce(req: Request, tree: TreeConnect, p: CreateParams, ctx: C
   return { reply: { body: encodeResponse(open, finalStat, action, responseContexts(p.contexts, open, finalStat, ctx)) } };
 }
 
-function ownerOf(req: Request): string {
+export function ownerOf(req: Request): string {
   const id = req.session?.identity;
   return id ? `${id.domain}\\${id.user}`.toLowerCase() : '';
 }
 
 /** A lease key names one file: using it for another is refused, as Samba and Windows do. */
-function checkLeaseFile(req: Request, key: Buffer, fileKey: string | undefined): void {
+export function checkLeaseFile(req: Request, key: Buffer, fileKey: string | undefined): void {
   const lease = req.server.leases.get(req.conn.client?.guid ?? '', key);
   if (lease && lease.fileKey !== fileKey) fail(Status.INVALID_PARAMETER, 'lease key in use on another file');
 }
 
-function attachLease(req: Request, open: Open, want: LeaseRequest, fileKey: string, granted: number): void {
+export function attachLease(req: Request, open: Open, want: LeaseRequest, fileKey: string, granted: number): void {
   const table = req.server.leases;
   let lease = table.get(open.clientGuid, want.key);
   if (lease) {
@@ -330,7 +352,7 @@ function attachLease(req: Request, open: Open, want: LeaseRequest, fileKey: stri
 }
 
 /** Durability needs handle caching: a batch oplock or an H lease ([MS-SMB2] 3.3.5.9.6, 3.3.5.9.10). */
-function grantDurable(req: Request, open: Open, ctx: CachingContexts): void {
+export function grantDurable(req: Request, open: Open, ctx: CachingContexts): void {
   if (!ctx.dhnq && !ctx.dh2q) return;
   if (open.isDirectory) return;
   const handleCaching = open.lease ? (open.lease.state & LeaseState.HANDLE) !== 0 : open.oplockLevel === OplockLevel.BATCH;
@@ -344,7 +366,7 @@ function grantDurable(req: Request, open: Open, ctx: CachingContexts): void {
 }
 
 /** Closes disconnected durable opens in the way of a new open: their client cannot answer a break. */
-async function dropDisconnected(file: NonNullable<Open['file']>): Promise<boolean> {
+export async function dropDisconnected(file: NonNullable<Open['file']>): Promise<boolean> {
   let dropped = false;
   for (const o of [...file.opens]) {
     if (!o.disconnected || o.closed) continue;
@@ -411,12 +433,12 @@ async function reconnectDurable(req: Request, tree: TreeConnect, p: CreateParams
   return { body: encodeResponse(open, stat, CreateAction.OPENED, out) };
 }
 
-function flagsFor(access: number, forWrite: boolean): { read: boolean; write: boolean } {
+export function flagsFor(access: number, forWrite: boolean): { read: boolean; write: boolean } {
   const write = forWrite || hasAny(access, Access.FILE_WRITE_DATA | Access.FILE_APPEND_DATA);
   return { read: true, write };
 }
 
-function registerOpen(req: Request, tree: TreeConnect, path: string, name: string, isDir: boolean, access: number, share: number, options: number): Open {
+export function registerOpen(req: Request, tree: TreeConnect, path: string, name: string, isDir: boolean, access: number, share: number, options: number): Open {
   const session = req.requireSession();
   const id = req.server.allocateFileId();
   const open = new Open(id, id, session, tree, path, name, isDir, access, share, options);
@@ -426,7 +448,7 @@ function registerOpen(req: Request, tree: TreeConnect, path: string, name: strin
   return open;
 }
 
-function responseContexts(requested: CreateContext[], open: Open, stat: FileStat, ctx: CachingContexts): CreateContext[] {
+export function responseContexts(requested: CreateContext[], open: Open, stat: FileStat, ctx: CachingContexts): CreateContext[] {
   const out: CreateContext[] = [];
   if (open.durable && ctx.dhnq) out.push({ name: 'DHnQ', data: Buffer.alloc(8) });
   if (open.durable && ctx.dh2q) out.push({ name: 'DH2Q', data: dh2qResponse(open) });
@@ -446,7 +468,7 @@ function responseContexts(requested: CreateContext[], open: Open, stat: FileStat
   return out;
 }
 
-function encodeResponse(open: Open, st: FileStat, action: number, contexts: CreateContext[], oplockLevel = open.oplockLevel): Buffer {
+export function encodeResponse(open: Open, st: FileStat, action: number, contexts: CreateContext[], oplockLevel = open.oplockLevel): Buffer {
   const ctx = contexts.length ? encodeCreateContexts(contexts) : Buffer.alloc(0);
   const w = new Writer();
   w.u16(89).u8(oplockLevel).u8(0).u32(action);

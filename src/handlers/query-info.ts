@@ -6,6 +6,7 @@ import { pipeStat, type FileStat } from '../vfs/types.js';
 import type { Open } from '../server/state/open.js';
 import type { Reply, Request } from '../server/request.js';
 import { buildSecurityDescriptor } from './security-descriptor.js';
+import { eaSizeOfOpen, queryEas, streamsOf } from './stream-info.js';
 
 const b = SMB2_HEADER_SIZE;
 
@@ -18,6 +19,9 @@ const FS_FIXED_SIZE: Record<number, number> = { 1: 24, 3: 24, 4: 8, 5: 16, 6: 48
 /** Classes that need FILE_READ_ATTRIBUTES; the rest answer any open (as smbtorture's getinfo_access shows). */
 const NEEDS_READ_ATTRIBUTES = new Set([4, 18, 34, 35]);
 const FileFullEaInformation = 15;
+const FileEaInformation = 7;
+const FileAllInformation = 18;
+const FileStreamInformation = 22;
 
 function fitOutput(data: Buffer, outputLength: number, fixed: number | undefined): Reply {
   if (data.length <= outputLength) return reply(data);
@@ -38,9 +42,15 @@ export async function queryInfo(req: Request): Promise<Reply> {
     case InfoType.FILE: {
       if (NEEDS_READ_ATTRIBUTES.has(infoClass) && !(open.grantedAccess & Access.FILE_READ_ATTRIBUTES)) fail(Status.ACCESS_DENIED);
       if (infoClass === FileFullEaInformation && !(open.grantedAccess & Access.FILE_READ_EA)) fail(Status.ACCESS_DENIED);
+      if (infoClass === FileFullEaInformation) {
+        const q = queryEas(req, open, outputLength);
+        return reply(q.data, q.status);
+      }
       data = encodeFileInfo(infoClass, {
         stat: await statOf(open),
-        name: '\\' + open.path.replace(/\//g, '\\'),
+        name: '\\' + open.path.replace(/\//g, '\\') + (open.stream !== undefined ? ':' + open.stream : ''),
+        eaSize: infoClass === FileEaInformation || infoClass === FileAllInformation ? eaSizeOfOpen(open) : undefined,
+        streams: infoClass === FileStreamInformation ? await streamsOf(open) : undefined,
         deletePending: open.file?.deletePending ?? false,
         position: open.position,
         mode: open.mode,

@@ -15,6 +15,8 @@ import type { Open } from '../server/state/open.js';
 import { breakLevelIIOthers } from '../locking/oplocks.js';
 import { sendOplockBreak } from '../server/breaks.js';
 import type { Reply, Request } from '../server/request.js';
+import { refuseRenameWithOpenStreams } from '../server/stream-files.js';
+import { renameStream, setEas } from './stream-set-info.js';
 
 const b = SMB2_HEADER_SIZE;
 
@@ -131,7 +133,8 @@ async function setFileInfo(open: Open, infoClass: number, data: Buffer): Promise
       open.mode = decodeFileModeInformation(data);
       return;
     case FileInfoClass.FullEa:
-      fail(Status.EAS_NOT_SUPPORTED);
+      need(open, Access.FILE_WRITE_EA);
+      return setEas(open, data);
     default:
       fail(Status.INVALID_INFO_CLASS);
   }
@@ -141,7 +144,9 @@ async function rename(open: Open, data: Buffer): Promise<void> {
   need(open, Access.DELETE);
   const info = decodeFileRenameInformation(data);
   if (info.rootDirectory !== 0n) fail(Status.INVALID_PARAMETER, 'relative rename not supported');
+  if (open.stream !== undefined || info.fileName.startsWith(':')) return renameStream(open, info.fileName, info.replaceIfExists);
   const share = open.tree.share;
+  if (open.file) refuseRenameWithOpenStreams(share, open.file.key);
   const backend = share.backend!;
   const target = normalizeSmbPath(info.fileName);
   if (target === '') fail(Status.OBJECT_NAME_INVALID);

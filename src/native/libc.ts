@@ -44,6 +44,10 @@ interface Bindings {
   fsetxattr: NativeFn;
   removexattr: NativeFn;
   lremovexattr: NativeFn;
+  fremovexattr: NativeFn;
+  listxattr: NativeFn;
+  llistxattr: NativeFn;
+  flistxattr: NativeFn;
   utimensat: NativeFn;
   futimens: NativeFn;
   fallocate: NativeFn;
@@ -65,6 +69,10 @@ function load(): Bindings | null {
       fsetxattr: lib.func('int fsetxattr(int fd, const char *name, const void *value, size_t size, int flags)'),
       removexattr: lib.func('int removexattr(const char *path, const char *name)'),
       lremovexattr: lib.func('int lremovexattr(const char *path, const char *name)'),
+      fremovexattr: lib.func('int fremovexattr(int fd, const char *name)'),
+      listxattr: lib.func('intptr_t listxattr(const char *path, _Out_ void *list, size_t size)'),
+      llistxattr: lib.func('intptr_t llistxattr(const char *path, _Out_ void *list, size_t size)'),
+      flistxattr: lib.func('intptr_t flistxattr(int fd, _Out_ void *list, size_t size)'),
       // times[2] is passed as a 32-byte buffer of two {int64 tv_sec; int64 tv_nsec} (64-bit Linux).
       utimensat: lib.func('int utimensat(int dirfd, const char *path, const void *times, int flags)'),
       futimens: lib.func('int futimens(int fd, const void *times)'),
@@ -154,12 +162,49 @@ export function setXattr(target: XattrTarget, name: string, value: Buffer, flags
 }
 
 /** Removes attribute `name`; a missing attribute is not an error. */
-export function removeXattr(target: { path: string; follow?: boolean }, name: string): void {
-  const b = bindings('removexattr', target.path);
-  const ret = Number(target.follow === false ? b.lremovexattr(target.path, name) : b.removexattr(target.path, name));
+export function removeXattr(target: XattrTarget, name: string): void {
+  const b = bindings('removexattr', describe(target));
+  let ret: number;
+  if ('fd' in target) ret = Number(b.fremovexattr(target.fd, name));
+  else ret = Number(target.follow === false ? b.lremovexattr(target.path, name) : b.removexattr(target.path, name));
   if (ret === 0) return;
   const errno = b.koffi.errno();
-  if (errno !== ENODATA) throw libcError(errno, 'removexattr', target.path);
+  if (errno !== ENODATA) throw libcError(errno, 'removexattr', describe(target));
+}
+
+const ERANGE = 34;
+/** The names list of a file with a few dozen attributes fits; larger lists get a buffer of their own. */
+let listBuf = Buffer.alloc(4096);
+
+/** Names of all extended attributes of a file (every namespace the caller may see). */
+export function listXattrs(target: XattrTarget): string[] {
+  const b = bindings('listxattr', describe(target));
+  for (;;) {
+    let ret: unknown;
+    if ('fd' in target) ret = b.flistxattr(target.fd, listBuf, listBuf.length);
+    else if (target.follow === false) ret = b.llistxattr(target.path, listBuf, listBuf.length);
+    else ret = b.listxattr(target.path, listBuf, listBuf.length);
+    const n = Number(ret);
+    if (n >= 0) {
+      const names: string[] = [];
+      let start = 0;
+      for (let i = 0; i < n; i++) {
+        if (listBuf[i] !== 0) continue;
+        if (i > start) names.push(listBuf.toString('utf8', start, i));
+        start = i + 1;
+      }
+      return names;
+    }
+    const errno = b.koffi.errno();
+    // The list grew between calls, or never fit: ask for its size and try again.
+    if (errno !== ERANGE) throw libcError(errno, 'listxattr', describe(target));
+    let size: number;
+    if ('fd' in target) size = Number(b.flistxattr(target.fd, null, 0));
+    else if (target.follow === false) size = Number(b.llistxattr(target.path, null, 0));
+    else size = Number(b.listxattr(target.path, null, 0));
+    if (size < 0) throw libcError(b.koffi.errno(), 'listxattr', describe(target));
+    listBuf = Buffer.alloc(Math.max(size, listBuf.length * 2));
+  }
 }
 
 /** A time for setFileTimes: nanoseconds since the Unix epoch (may be negative), or undefined to keep. */

@@ -2,7 +2,8 @@ import type { Open } from './state/open.js';
 import type { Session } from './state/session.js';
 import type { TreeConnect } from './state/tree.js';
 import type { ServerContext } from './context.js';
-import { NtStatusError, Status } from '../protocol/status.js';
+import { Status } from '../protocol/status.js';
+import { afterLastClose } from './stream-files.js';
 import { OplockLevel } from '../protocol/constants.js';
 import { finishBreak } from '../locking/oplocks.js';
 import { LeaseState } from '../locking/leases.js';
@@ -35,15 +36,7 @@ export async function closeOpen(open: Open): Promise<void> {
   }
   if (file) {
     const last = open.tree.share.files.release(file, open);
-    const backend = open.tree.share.backend;
-    if (last && file.deletePending && backend) {
-      try {
-        if (open.isDirectory) await backend.rmdir(file.path);
-        else await backend.unlink(file.path);
-      } catch (err) {
-        if (!(err instanceof NtStatusError) || err.status !== Status.OBJECT_NAME_NOT_FOUND) throw err;
-      }
-    }
+    if (last) await afterLastClose(open.tree.share, open, file);
   }
 }
 

@@ -5,6 +5,7 @@
 import { Status, fail } from '../protocol/status.js';
 import { foldName } from './paths.js';
 import { FILETIME_UNIX_EPOCH } from './posix-stat.js';
+import { MapExtraStore } from './map-extras.js';
 import {
   FileAttribute,
   type Backend,
@@ -14,6 +15,7 @@ import {
   type OpenFlags,
   type SetTimes,
   type VfsHandle,
+  type ExtraStore,
 } from './types.js';
 
 interface Meta {
@@ -23,6 +25,8 @@ interface Meta {
   lastAccessTime: bigint;
   lastWriteTime: bigint;
   changeTime: bigint;
+  /** Named streams and EAs. */
+  extras: MapExtraStore;
 }
 
 interface FileNode extends Meta {
@@ -67,7 +71,7 @@ export class MemoryBackend implements Backend {
 
   private newMeta(attributes: number): Meta {
     const t = now();
-    return { id: this.nextId++, attributes, creationTime: t, lastAccessTime: t, lastWriteTime: t, changeTime: t };
+    return { id: this.nextId++, attributes, creationTime: t, lastAccessTime: t, lastWriteTime: t, changeTime: t, extras: new MapExtraStore() };
   }
 
   private parts(path: string): string[] {
@@ -237,6 +241,10 @@ export class MemoryBackend implements Backend {
     n.changeTime = now();
   }
 
+  async extras(path: string): Promise<ExtraStore> {
+    return this.existing(path).extras;
+  }
+
   async fsInfo(): Promise<FsInfo> {
     const free = this.capacity > this.used ? this.capacity - this.used : 0n;
     return {
@@ -319,6 +327,10 @@ class MemoryHandle implements VfsHandle {
 
   async stat(): Promise<FileStat> {
     return MemoryBackend.statOf(this.node);
+  }
+
+  extras(): ExtraStore {
+    return this.node.extras;
   }
 
   async close(): Promise<void> {}

@@ -7,7 +7,8 @@ import { toNtStatusError } from './errno.js';
 import type { StatMapper } from './posix-meta.js';
 import type { MetaOps } from './posix-ops.js';
 import { FALLOC_FL_KEEP_SIZE, fallocate, isUnsupported } from '../native/libc.js';
-import type { FileStat, VfsHandle } from './types.js';
+import type { ExtraStore, FileStat, VfsHandle } from './types.js';
+import { XattrExtraStore } from './posix-extras.js';
 
 /** Largest offset fs accepts exactly (Number.MAX_SAFE_INTEGER); beyond it a double would silently round. */
 const MAX_POSITION = BigInt(Number.MAX_SAFE_INTEGER);
@@ -140,6 +141,12 @@ export class PosixFileHandle implements VfsHandle {
     return this.toFileStat(st, { fd: this.fd });
   }
 
+  /** By descriptor, like stat: the streams and EAs of this very file, wherever it has moved. */
+  extras(): ExtraStore {
+    if (this.closed) fail(Status.INVALID_HANDLE, 'handle closed');
+    return new XattrExtraStore({ fd: this.fd });
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -185,6 +192,10 @@ export class PosixPathHandle implements VfsHandle {
     } catch (err) {
       throw toNtStatusError(err);
     }
+  }
+
+  extras(): ExtraStore {
+    return new XattrExtraStore({ path: this.realPath, follow: false });
   }
 
   async close(): Promise<void> {}

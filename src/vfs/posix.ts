@@ -32,8 +32,10 @@ import {
   type SetTimes,
   type VfsHandle,
   type ChangeEvent,
+  type ExtraStore,
   type Watch,
 } from './types.js';
+import { XattrExtraStore } from './posix-extras.js';
 
 export interface PosixBackendOptions {
   /** Refuse every modification with ACCESS_DENIED (the SMB layer also refuses; this is a second wall). */
@@ -402,6 +404,12 @@ export class PosixBackend implements Backend {
         await this.ops.chmod(real, mode).catch(() => undefined);
       }
     }
+  }
+
+  /** Streams and EAs live in user xattrs (posix-extras.ts); without xattrs there are none. */
+  async extras(path: string): Promise<ExtraStore> {
+    if (!this.capabilities.xattrs) fail(Status.NOT_SUPPORTED, 'no user xattrs on this file system');
+    return new XattrExtraStore({ path: await this.existingTarget(path), follow: false });
   }
 
   async fsInfo(): Promise<FsInfo> {

@@ -77,6 +77,32 @@ export interface VfsHandle {
   sync(): Promise<void>;
   stat(): Promise<FileStat>;
   close(): Promise<void>;
+  /** Named streams and EAs of the file this handle has open; follows the file through renames. */
+  extras?(): ExtraStore;
+}
+
+/** What a file keeps beside its data: named streams and extended attributes, separate namespaces. */
+export type ExtraKind = 'stream' | 'ea';
+
+export interface ExtraEntry {
+  /** As stored (case preserved); callers compare names case-insensitively. */
+  name: string;
+  size: number;
+}
+
+/**
+ * Named values of one file, by kind. Calls are synchronous (one system call each on the POSIX
+ * backend), so a read-modify-write of a value cannot interleave with another. Failures are
+ * NtStatusError; a value beyond what the storage can hold is DISK_FULL (ext4 keeps about 4 KB of
+ * xattrs per file in all).
+ */
+export interface ExtraStore {
+  list(kind: ExtraKind): ExtraEntry[];
+  /** The value, or null when there is none by that exact name. */
+  get(kind: ExtraKind, name: string): Buffer | null;
+  set(kind: ExtraKind, name: string, value: Buffer): void;
+  /** Removing a missing value is not an error. */
+  remove(kind: ExtraKind, name: string): void;
 }
 
 export interface SetTimes {
@@ -123,6 +149,11 @@ export interface Backend {
   /** Sets the DOS attributes (READONLY, HIDDEN, SYSTEM, ARCHIVE, ...); DIRECTORY is ignored. */
   setAttributes(path: string, attributes: number): Promise<void>;
   fsInfo(): Promise<FsInfo>;
+  /**
+   * Named streams and EAs of an existing file or directory; optional: without it, streams are
+   * OBJECT_NAME_INVALID and EAs EAS_NOT_SUPPORTED, as on a file system that keeps neither.
+   */
+  extras?(path: string): Promise<ExtraStore>;
 }
 
 /** What a named pipe reports when asked for file information: an empty, normal file. */

@@ -20,8 +20,17 @@ export interface FileInfoInput {
   eaSize?: number;
   /** 8.3 name for FileAlternateNameInformation; when absent the name itself serves if it is 8.3-legal. */
   shortName?: string;
+  /** FileStreamInformation: the streams to list, '::$DATA' included where the file has it. */
+  streams?: StreamListEntry[];
   /** Volume serial for FileIdInformation. */
   volumeSerial?: bigint;
+}
+
+export interface StreamListEntry {
+  /** As listed: ':name:$DATA', '::$DATA'. */
+  name: string;
+  size: bigint;
+  allocationSize: bigint;
 }
 
 const BASIC_SIZE = 40;
@@ -120,7 +129,7 @@ export function encodeFileInfo(infoClass: number, f: FileInfoInput): Buffer {
       return nameInformation(short);
     }
     case FileInfoClass.FileStreamInformation:
-      return encodeStreamInformation(s);
+      return f.streams ? encodeStreamList(f.streams) : encodeStreamInformation(s);
     case FileInfoClass.FileCompressionInformation: {
       // CompressedFileSize, CompressionFormat (0 = none), three shifts, Reserved[3].
       const buf = Buffer.alloc(16);
@@ -179,6 +188,23 @@ function encodeAllInformation(f: FileInfoInput): Buffer {
   buf.writeUInt32LE(0, 92);
   buf.writeUInt32LE(name.length, 96);
   name.copy(buf, 100);
+  return buf;
+}
+
+/** FileStreamInformation of the given streams, each entry 8-byte aligned; empty for none. */
+export function encodeStreamList(streams: StreamListEntry[]): Buffer {
+  const names = streams.map((e) => Buffer.from(e.name, 'utf16le'));
+  const sizes = names.map((n, i) => (i < names.length - 1 ? (24 + n.length + 7) & ~7 : 24 + n.length));
+  const buf = Buffer.alloc(sizes.reduce((a, b) => a + b, 0));
+  let at = 0;
+  streams.forEach((e, i) => {
+    buf.writeUInt32LE(i < streams.length - 1 ? sizes[i]! : 0, at);
+    buf.writeUInt32LE(names[i]!.length, at + 4);
+    buf.writeBigUInt64LE(e.size, at + 8);
+    buf.writeBigUInt64LE(e.allocationSize, at + 16);
+    names[i]!.copy(buf, at + 24);
+    at += sizes[i]!;
+  });
   return buf;
 }
 

@@ -56,6 +56,8 @@ export class Open implements SharingOpen, OplockHolder {
   /** The last lock sequence (index, number) a LOCK carried; replay detection uses it (multichannel). */
   lockSequences = new Map<number, number>();
   closed = false;
+  /** The named stream this open is of, as stored; undefined for the file (or directory) itself. */
+  stream?: string;
 
   constructor(
     readonly persistentId: bigint,
