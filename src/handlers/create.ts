@@ -25,10 +25,11 @@ import type { TreeConnect } from '../server/state/tree.js';
 import { mapGenericAccess, hasAny } from './access.js';
 import { parseCreateContexts, encodeCreateContexts, type CreateContext } from './create-contexts.js';
 import { rpcContext } from '../server/rpc-context.js';
-import { splitStreamPath } from '../vfs/stream-names.js';
+import { slashesAsSeparators, splitStreamPath } from '../vfs/stream-names.js';
 import { checkStreamsAllowDelete, isDeleteWaiting } from '../server/stream-files.js';
 import { openStreamOnce, removeAllStreams } from './stream-create.js';
 import { applyCreateEas, checkCreateEas } from './ea-create.js';
+import { applyAllocationSize } from './create-alloc.js';
 
 export interface CreateParams {
   oplock: number;
@@ -146,7 +147,7 @@ async function createFile(req: Request, tree: TreeConnect, p: CreateParams): Pro
   const ctx = cachingContexts(req, p);
   if (ctx.reconnect) return reconnectDurable(req, tree, p, ctx);
   checkCreateEas(p.contexts, backend);
-  const split = splitStreamPath(p.name);
+  const split = splitStreamPath(slashesAsSeparators(p.name));
   const path = normalizeSmbPath(split.base);
   p.stream = split.stream;
   p.defaultData = split.defaultData;
@@ -299,7 +300,10 @@ async function openOnce(req: Request, tree: TreeConnect, p: CreateParams, ctx: C
   let finalStat: FileStat;
   try {
     // ExtA: EAs given at creation, kept when the file is made or replaced ([MS-SMB2] 2.2.13.2.1).
-    if (action !== CreateAction.OPENED) applyCreateEas(handle, p.contexts);
+    if (action !== CreateAction.OPENED) {
+      applyCreateEas(handle, p.contexts);
+      await applyAllocationSize(handle, p.contexts);
+    }
     finalStat = await handle.stat();
   } catch (err) {
     await handle.close();

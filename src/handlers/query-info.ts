@@ -22,6 +22,7 @@ const FileFullEaInformation = 15;
 const FileEaInformation = 7;
 const FileAllInformation = 18;
 const FileStreamInformation = 22;
+const FileNormalizedNameInformation = 48;
 
 function fitOutput(data: Buffer, outputLength: number, fixed: number | undefined): Reply {
   if (data.length <= outputLength) return reply(data);
@@ -42,6 +43,8 @@ export async function queryInfo(req: Request): Promise<Reply> {
     case InfoType.FILE: {
       if (NEEDS_READ_ATTRIBUTES.has(infoClass) && !(open.grantedAccess & Access.FILE_READ_ATTRIBUTES)) fail(Status.ACCESS_DENIED);
       if (infoClass === FileFullEaInformation && !(open.grantedAccess & Access.FILE_READ_EA)) fail(Status.ACCESS_DENIED);
+      // FileNormalizedNameInformation came with SMB 3.1.1; older dialects do not have it (as Windows answers).
+      if (infoClass === FileNormalizedNameInformation && req.conn.dialect < 0x0311) fail(Status.NOT_SUPPORTED);
       if (infoClass === FileFullEaInformation) {
         const q = queryEas(req, open, outputLength);
         return reply(q.data, q.status);

@@ -68,3 +68,16 @@ export function listedStreamName(stream: string | undefined): string {
 export function sameStreamName(a: string, b: string): boolean {
   return a === b || foldName(a) === foldName(b);
 }
+
+/**
+ * CREATE names written with '/' ("dir/file", as smbtorture's smb2.timestamps sends them): Samba
+ * takes '/' as a separator there, and clients rely on it; a trailing '/' stays invalid, as in Samba.
+ * Only the path part is converted: in a stream name '/' is refused later.
+ */
+export function slashesAsSeparators(name: string): string {
+  const colon = name.indexOf(':');
+  const path = colon < 0 ? name : name.slice(0, colon);
+  if (!path.includes('/')) return name;
+  if (path.length > 1 && path.endsWith('/')) fail(Status.OBJECT_NAME_INVALID, "trailing '/'");
+  return path.replace(/\//g, '\\') + (colon < 0 ? '' : name.slice(colon));
+}
