@@ -10,6 +10,7 @@
 import { Status, fail } from '../protocol/status.js';
 import { decodeFileFullEaInformation, type FullEaEntry } from '../protocol/fscc/index.js';
 import type { ExtraStore } from '../vfs/types.js';
+import { eaSizeFromEntries } from '../vfs/ea-size.js';
 
 /** Characters NTFS refuses in an EA name (FsRtlIsFatDbcsLegal's set plus the wildcards). */
 const INVALID_NAME_CHARS = new Set([...'"*/:<>?\\|+,;=[]']);
@@ -66,8 +67,7 @@ export function readEas(store: ExtraStore): FullEaEntry[] {
 
 /** EaSize of a file, for FileEaInformation, FileAllInformation and directory listings. */
 export function eaSizeOf(store: ExtraStore): number {
-  if (store.list('ea').length === 0) return 0;
-  return eaListSize(readEas(store));
+  return eaSizeFromEntries(store.list('ea'));
 }
 
 /** Applies a list as SET_INFO and ExtA do: each entry sets its EA, or deletes it when the value is empty. */

@@ -1,5 +1,6 @@
 import { Access, QueryDirectoryFlags, SMB2_HEADER_SIZE } from '../protocol/constants.js';
 import { Status, fail } from '../protocol/status.js';
+import { eaSizeAt } from '../vfs/ea-size.js';
 import { Writer } from '../protocol/writer.js';
 import { encodeDirectoryEntries, shortNameFor } from '../protocol/fscc/index.js';
 import { matchWildcard } from '../vfs/paths.js';
@@ -86,6 +87,7 @@ async function listMatching(open: Open, pattern: string): Promise<DirEntry[]> {
     const found = await backend.resolveCase(path);
     if (found === null) return [];
     const st = await backend.stat(found);
+    if (st) st.eaSize = await eaSizeAt(backend, found);
     return st ? [{ name: found.split('/').pop()!, stat: st }] : [];
   }
   const parentPath = open.path.includes('/') ? open.path.slice(0, open.path.lastIndexOf('/')) : '';

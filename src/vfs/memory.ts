@@ -6,6 +6,7 @@ import { Status, fail } from '../protocol/status.js';
 import { foldName } from './paths.js';
 import { FILETIME_UNIX_EPOCH } from './posix-stat.js';
 import { MapExtraStore } from './map-extras.js';
+import { eaSizeFromEntries } from './ea-size.js';
 import {
   FileAttribute,
   type Backend,
@@ -220,7 +221,7 @@ export class MemoryBackend implements Backend {
   async readdir(path: string): Promise<DirEntry[]> {
     const n = this.existing(path);
     if (n.kind !== 'dir') fail(Status.NOT_A_DIRECTORY);
-    return [...n.children].map(([name, child]) => ({ name, stat: MemoryBackend.statOf(child) }));
+    return [...n.children].map(([name, child]) => ({ name, stat: { ...MemoryBackend.statOf(child), eaSize: eaSizeFromEntries(child.extras.list('ea')) } }));
   }
 
   async setTimes(path: string, times: SetTimes): Promise<void> {

@@ -36,6 +36,7 @@ import {
   type Watch,
 } from './types.js';
 import { XattrExtraStore } from './posix-extras.js';
+import { eaSizeFromEntries } from './ea-size.js';
 
 export interface PosixBackendOptions {
   /** Refuse every modification with ACCESS_DENIED (the SMB layer also refuses; this is a second wall). */
@@ -310,7 +311,9 @@ export class PosixBackend implements Backend {
         target = await this.ops.realpath(full);
         if (!this.resolver.isInside(target)) return null;
       }
-      return this.toFileStat(await this.ops.stat(target), { path: target, follow: false });
+      const st = this.toFileStat(await this.ops.stat(target), { path: target, follow: false });
+      if (this.capabilities.xattrs) st.eaSize = eaSizeFromEntries(new XattrExtraStore({ path: target, follow: false }).list('ea'));
+      return st;
     } catch {
       return null;
     }

@@ -37,6 +37,8 @@ export interface FileStat {
   /** Stable, unique within the share (inode based). */
   fileId: bigint;
   nlink: number;
+  /** FileEaInformation's EaSize, where a directory listing fills it in (0 when absent). */
+  eaSize?: number;
 }
 
 export interface DirEntry {

@@ -89,7 +89,8 @@ function writeRecord(
   buf.writeBigUInt64LE(s.allocationSize, at + 48);
   buf.writeUInt32LE(s.attributes >>> 0, at + 56);
   buf.writeUInt32LE(name.length, at + 60);
-  // EaSize (or the reparse tag for reparse points) at 64 stays 0 in every class that has it.
+  // EaSize at 64 in every class that has one (FileDirectoryInformation ends with the name there).
+  if (infoClass !== FileInfoClass.FileDirectoryInformation) buf.writeUInt32LE((s.eaSize ?? 0) >>> 0, at + 64);
   switch (infoClass) {
     case FileInfoClass.FileBothDirectoryInformation:
     case FileInfoClass.FileIdBothDirectoryInformation: {
