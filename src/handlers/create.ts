@@ -25,7 +25,7 @@ import type { TreeConnect } from '../server/state/tree.js';
 import { mapGenericAccess, hasAny } from './access.js';
 import { parseCreateContexts, encodeCreateContexts, type CreateContext } from './create-contexts.js';
 import { rpcContext } from '../server/rpc-context.js';
-import { slashesAsSeparators, splitStreamPath } from '../vfs/stream-names.js';
+import { sameStreamName, slashesAsSeparators, splitStreamPath } from '../vfs/stream-names.js';
 import { checkStreamsAllowDelete, isDeleteWaiting } from '../server/stream-files.js';
 import { openStreamOnce, removeAllStreams } from './stream-create.js';
 import { applyCreateEas, checkCreateEas } from './ea-create.js';
@@ -422,7 +422,7 @@ async function reconnectDurable(req: Request, tree: TreeConnect, p: CreateParams
   } else {
     if (!open.lease) return notFound('lease requested, open has none');
     if (!open.lease.key.equals(ctx.lease.key)) return notFound('other lease key');
-    if (normalizeSmbPath(p.name).toLowerCase() !== open.path.toLowerCase()) fail(Status.INVALID_PARAMETER, 'reconnect under another name');
+    if (!sameOpenName(p.name, open)) fail(Status.INVALID_PARAMETER, 'reconnect under another name');
   }
   req.server.durable.reattach(open);
   open.session = session;
@@ -435,6 +435,14 @@ async function reconnectDurable(req: Request, tree: TreeConnect, p: CreateParams
   const out: CreateContext[] = [];
   if (ctx.lease && open.lease) out.push({ name: 'RqLs', data: encodeLeaseContext(open.lease) });
   return { body: encodeResponse(open, stat, CreateAction.OPENED, out) };
+}
+
+/** A reconnect names the open's file (and stream) again, in any case. */
+function sameOpenName(name: string, open: Open): boolean {
+  const split = splitStreamPath(slashesAsSeparators(name));
+  if (normalizeSmbPath(split.base).toLowerCase() !== open.path.toLowerCase()) return false;
+  if (split.stream === undefined || open.stream === undefined) return split.stream === open.stream;
+  return sameStreamName(split.stream, open.stream);
 }
 
 export function flagsFor(access: number, forWrite: boolean): { read: boolean; write: boolean } {
