@@ -221,6 +221,25 @@ describe('smbclient against smb3d', { skip }, () => {
     }
   });
 
+  it('alternate data streams: put/get by file:stream, allinfo lists them, del takes them along', async () => {
+    const data = randomBytes(1500);
+    await writeFile(path.join(local, 'ads-main.bin'), 'main data');
+    await writeFile(path.join(local, 'ads-stream.bin'), data);
+    const put = await c.run('share', 'put ads-main.bin ads.txt; put ads-stream.bin "ads.txt:Zone Info"; put ads-main.bin ads.txt:two:$DATA');
+    assertClean(put, 'put streams');
+    const info = await c.run('share', 'allinfo ads.txt');
+    assertClean(info, 'allinfo');
+    assert.match(info.stdout, /stream: \[::\$DATA\], 9 bytes/, describeRun('allinfo', info));
+    assert.match(info.stdout, /stream: \[:Zone Info:\$DATA\], 1500 bytes/, describeRun('allinfo', info));
+    assert.match(info.stdout, /stream: \[:two:\$DATA\], 9 bytes/, describeRun('allinfo', info));
+    const get = await c.run('share', 'get "ads.txt:zone info" ads-back.bin');
+    assertClean(get, 'get stream');
+    await sameBytes(path.join(local, 'ads-stream.bin'), path.join(local, 'ads-back.bin'), 'stream roundtrip');
+    assertClean(await c.run('share', 'del ads.txt'), 'del');
+    const gone = await c.run('share', 'allinfo ads.txt:two');
+    assertStatus(gone, ['NT_STATUS_OBJECT_NAME_NOT_FOUND'], 'stream after del');
+  });
+
   it('a wrong password is NT_STATUS_LOGON_FAILURE', async () => {
     const r = await runSmbclient(['//127.0.0.1/share', '-p', String(srv.port), '-U', `${srv.user}%not-the-password`, '-c', 'ls']);
     assert.notEqual(r.code, 0, describeRun('wrong password', r));
