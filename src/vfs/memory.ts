@@ -3,6 +3,7 @@
  * NTSTATUS failures) without touching the disk. For tests and embedding.
  */
 import { Status, fail } from '../protocol/status.js';
+import { DEFAULT_FS_ATTRIBUTES, STREAMS_AND_EAS } from '../protocol/fscc/constants.js';
 import { foldName } from './paths.js';
 import { FILETIME_UNIX_EPOCH } from './posix-stat.js';
 import { MapExtraStore } from './map-extras.js';
@@ -259,6 +260,7 @@ export class MemoryBackend implements Backend {
       fsName: 'NTFS',
       volumeCreationTime: this.root.creationTime,
       maxNameLength: 255,
+      fsAttributes: DEFAULT_FS_ATTRIBUTES | STREAMS_AND_EAS,
     };
   }
 

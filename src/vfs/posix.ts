@@ -4,6 +4,7 @@
 import { constants as fsc, realpathSync, statSync, type BigIntStats } from 'node:fs';
 import * as nodePath from 'node:path';
 import { Status, fail } from '../protocol/status.js';
+import { DEFAULT_FS_ATTRIBUTES, STREAMS_AND_EAS } from '../protocol/fscc/constants.js';
 import { errnoCode, toNtStatusError } from './errno.js';
 import { PosixFileHandle, PosixPathHandle } from './posix-handle.js';
 import { PathResolver } from './posix-resolve.js';
@@ -435,6 +436,7 @@ export class PosixBackend implements Backend {
       fsName: 'NTFS',
       volumeCreationTime: this.volumeCreationTime,
       maxNameLength: 255,
+      fsAttributes: this.capabilities.xattrs ? DEFAULT_FS_ATTRIBUTES | STREAMS_AND_EAS : DEFAULT_FS_ATTRIBUTES,
     };
   }
 

@@ -58,6 +58,8 @@ export interface FsInfo {
   fsName: string;
   volumeCreationTime: bigint;
   maxNameLength: number;
+  /** FileFsAttributeInformation's FileSystemAttributes; the protocol default when absent. */
+  fsAttributes?: number;
 }
 
 export interface OpenFlags {

@@ -12,6 +12,8 @@ import { PosixBackend } from '../../src/vfs/posix.js';
 import { MAX_STREAM_SIZE, StreamHandle } from '../../src/vfs/stream-handle.js';
 import { encodeStreamList } from '../../src/protocol/fscc/file-info.js';
 import type { Backend } from '../../src/vfs/types.js';
+import { encodeFsInfo } from '../../src/protocol/fscc/fs-info.js';
+import { DEFAULT_FS_ATTRIBUTES, FsInfoClass, STREAMS_AND_EAS } from '../../src/protocol/fscc/constants.js';
 
 function isStatus(status: number) {
   return (err: unknown) => {
@@ -145,4 +147,14 @@ test('streams on the POSIX backend (user xattrs), and the file system limit is D
   } finally {
     await fsp.rm(root, { recursive: true, force: true });
   }
+});
+
+test('a backend that keeps streams and EAs says so in FileFsAttributeInformation', async () => {
+  const fs = await new MemoryBackend().fsInfo();
+  const buf = encodeFsInfo(FsInfoClass.FileFsAttributeInformation, fs);
+  const attrs = buf.readUInt32LE(0);
+  assert.equal(attrs & STREAMS_AND_EAS, STREAMS_AND_EAS);
+  assert.equal(attrs & DEFAULT_FS_ATTRIBUTES, DEFAULT_FS_ATTRIBUTES);
+  const plain = encodeFsInfo(FsInfoClass.FileFsAttributeInformation, { ...fs, fsAttributes: undefined });
+  assert.equal(plain.readUInt32LE(0), DEFAULT_FS_ATTRIBUTES);
 });

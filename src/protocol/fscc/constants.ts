@@ -63,12 +63,17 @@ export const FsAttribute = {
   SUPPORTS_ENCRYPTION: 0x00020000,
   NAMED_STREAMS: 0x00040000,
   READ_ONLY_VOLUME: 0x00080000,
+  SUPPORTS_EXTENDED_ATTRIBUTES: 0x00800000,
 } as const;
+
+/** What a backend that keeps streams and EAs (Backend.extras) adds to DEFAULT_FS_ATTRIBUTES. */
+export const STREAMS_AND_EAS = FsAttribute.NAMED_STREAMS | FsAttribute.SUPPORTS_EXTENDED_ATTRIBUTES;
 
 /*
  * What the POSIX backend can honestly claim: names keep their case and are Unicode. Not
  * CASE_SENSITIVE_SEARCH (lookups are case-insensitive), not PERSISTENT_ACLS (no security
- * descriptors are stored), not NAMED_STREAMS (no alternate data streams).
+ * descriptors are stored). NAMED_STREAMS and SUPPORTS_EXTENDED_ATTRIBUTES where the backend keeps
+ * them (FsInfo.fsAttributes).
  */
 export const DEFAULT_FS_ATTRIBUTES = FsAttribute.CASE_PRESERVED_NAMES | FsAttribute.UNICODE_ON_DISK;
 

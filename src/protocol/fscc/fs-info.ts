@@ -51,7 +51,7 @@ export function encodeFsInfo(infoClass: number, fs: FsInfo, opts: FsInfoOptions 
       // FileFsAttributeInformation: FileSystemAttributes, MaximumComponentNameLength, FileSystemNameLength, FileSystemName.
       const name = Buffer.from(fs.fsName, 'utf16le');
       const buf = Buffer.alloc(12 + name.length);
-      buf.writeUInt32LE((opts.fsAttributes ?? DEFAULT_FS_ATTRIBUTES) >>> 0, 0);
+      buf.writeUInt32LE((opts.fsAttributes ?? fs.fsAttributes ?? DEFAULT_FS_ATTRIBUTES) >>> 0, 0);
       buf.writeUInt32LE(fs.maxNameLength >>> 0, 4);
       buf.writeUInt32LE(name.length, 8);
       name.copy(buf, 12);
