@@ -146,7 +146,7 @@ async function createFile(req: Request, tree: TreeConnect, p: CreateParams): Pro
   const readOnlyShare = tree.share.config.readOnly;
   const ctx = cachingContexts(req, p);
   if (ctx.reconnect) return reconnectDurable(req, tree, p, ctx);
-  checkCreateEas(p.contexts, backend);
+  await checkCreateEas(p.contexts, backend);
   const split = splitStreamPath(slashesAsSeparators(p.name));
   const path = normalizeSmbPath(split.base);
   p.stream = split.stream;

@@ -7,7 +7,7 @@
  * As on NTFS: names are ASCII, compared case-insensitively and kept upper-cased; a zero-length
  * value deletes the EA; a file without EAs answers NO_EAS_ON_FILE to a full query.
  */
-import { Status, fail } from '../protocol/status.js';
+import { NtStatusError, Status, fail } from '../protocol/status.js';
 import { decodeFileFullEaInformation, type FullEaEntry } from '../protocol/fscc/index.js';
 import type { ExtraStore } from '../vfs/types.js';
 import { eaSizeFromEntries } from '../vfs/ea-size.js';
@@ -118,4 +118,10 @@ export function decodeGetEaList(buf: Buffer): string[] {
     if (next < 5 + len) fail(Status.INVALID_PARAMETER, 'bad EA name chain');
     at += next;
   }
+}
+
+/** A store on a file system without xattrs answers NOT_SUPPORTED; for EAs Windows says EAS_NOT_SUPPORTED. */
+export function eaUnsupported(err: unknown): unknown {
+  if (err instanceof NtStatusError && err.status === Status.NOT_SUPPORTED) return new NtStatusError(Status.EAS_NOT_SUPPORTED, err.message);
+  return err;
 }

@@ -15,6 +15,7 @@ import { deletePendingFor, streamFileKey } from '../server/stream-files.js';
 import type { Request } from '../server/request.js';
 import type { TreeConnect } from '../server/state/tree.js';
 import { hasAny } from './access.js';
+import { keepsExtras } from './ea-create.js';
 import {
   attachLease,
   checkLeaseFile,
@@ -56,7 +57,8 @@ export async function openStreamOnce(
   const share = tree.share;
   const backend = share.backend!;
   if (p.options & CreateOptions.DIRECTORY_FILE) fail(Status.NOT_A_DIRECTORY, 'a stream is not a directory');
-  if (!backend.extras) fail(Status.OBJECT_NAME_INVALID, 'this share keeps no streams');
+  // As on a file system without streams (FAT): the name is invalid, and nothing gets created.
+  if (!backend.extras || !(await keepsExtras(backend))) fail(Status.OBJECT_NAME_INVALID, 'this share keeps no streams');
   const clientGuid = req.conn.client?.guid ?? '';
   let existing = await backend.resolveCase(path);
   let baseStat: FileStat | null = existing !== null ? await backend.stat(existing) : null;

@@ -10,7 +10,7 @@ import { listedStreamName } from '../vfs/stream-names.js';
 import type { ExtraStore, FileStat } from '../vfs/types.js';
 import type { Open } from '../server/state/open.js';
 import type { Request } from '../server/request.js';
-import { decodeGetEaList, eaSizeOf, queryFullEas } from './ea.js';
+import { decodeGetEaList, eaSizeOf, eaUnsupported, queryFullEas } from './ea.js';
 
 const ALLOCATION_UNIT = 4096n;
 const b = SMB2_HEADER_SIZE;
@@ -43,7 +43,14 @@ export async function streamsOf(open: Open): Promise<StreamListEntry[]> {
   if (!st.isDirectory) out.push({ name: listedStreamName(undefined), size: st.size, allocationSize: st.allocationSize });
   const store = storeOf(open);
   if (!store) return out;
-  for (const e of store.list('stream')) {
+  let named;
+  try {
+    named = store.list('stream');
+  } catch {
+    // A file system without xattrs (a mount inside the share) has the unnamed stream only.
+    return out;
+  }
+  for (const e of named) {
     const size = BigInt(e.size);
     out.push({ name: listedStreamName(e.name), size, allocationSize: ((size + ALLOCATION_UNIT - 1n) / ALLOCATION_UNIT) * ALLOCATION_UNIT });
   }
@@ -53,9 +60,13 @@ export async function streamsOf(open: Open): Promise<StreamListEntry[]> {
 /** FileFullEaInformation, with the request's FILE_GET_EA_INFORMATION list when it has one. */
 export function queryEas(req: Request, open: Open, outputLength: number): { data: Buffer; status: number } {
   const store = storeOf(open);
-  if (!store) fail(Status.NO_EAS_ON_FILE);
+  if (!store) fail(Status.EAS_NOT_SUPPORTED);
   const inputOffset = req.r.u16(b + 8);
   const inputLength = req.r.u32(b + 12);
   const wanted = inputLength > 0 ? decodeGetEaList(req.r.bytes(inputOffset, inputLength)) : undefined;
-  return queryFullEas(store, outputLength, wanted);
+  try {
+    return queryFullEas(store, outputLength, wanted);
+  } catch (err) {
+    throw eaUnsupported(err);
+  }
 }

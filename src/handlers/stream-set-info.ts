@@ -7,14 +7,18 @@ import { StreamHandle } from '../vfs/stream-handle.js';
 import { parseStreamSpec, sameStreamName } from '../vfs/stream-names.js';
 import type { Open } from '../server/state/open.js';
 import { streamFileKey } from '../server/stream-files.js';
-import { decodeEaList, writeEas } from './ea.js';
+import { decodeEaList, eaUnsupported, writeEas } from './ea.js';
 import { findStream } from './stream-create.js';
 
 export async function setEas(open: Open, data: Buffer): Promise<void> {
   const eas = decodeEaList(data);
   const store = open.handle?.extras?.();
   if (!store) fail(Status.EAS_NOT_SUPPORTED);
-  writeEas(store, eas);
+  try {
+    writeEas(store, eas);
+  } catch (err) {
+    throw eaUnsupported(err);
+  }
 }
 
 /**

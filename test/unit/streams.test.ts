@@ -13,6 +13,7 @@ import { MAX_STREAM_SIZE, StreamHandle } from '../../src/vfs/stream-handle.js';
 import { encodeStreamList } from '../../src/protocol/fscc/file-info.js';
 import type { Backend } from '../../src/vfs/types.js';
 import { encodeFsInfo } from '../../src/protocol/fscc/fs-info.js';
+import { keepsExtras } from '../../src/handlers/ea-create.js';
 import { DEFAULT_FS_ATTRIBUTES, FsInfoClass, STREAMS_AND_EAS } from '../../src/protocol/fscc/constants.js';
 
 function isStatus(status: number) {
@@ -157,4 +158,17 @@ test('a backend that keeps streams and EAs says so in FileFsAttributeInformation
   assert.equal(attrs & DEFAULT_FS_ATTRIBUTES, DEFAULT_FS_ATTRIBUTES);
   const plain = encodeFsInfo(FsInfoClass.FileFsAttributeInformation, { ...fs, fsAttributes: undefined });
   assert.equal(plain.readUInt32LE(0), DEFAULT_FS_ATTRIBUTES);
+});
+
+test('a share without xattrs keeps no streams or EAs, and says so before anything is created', async () => {
+  const root = await fsp.mkdtemp(path.join(os.tmpdir(), 'smb3d-noxattr-'));
+  try {
+    const plain = await PosixBackend.create(root, { xattrs: false });
+    assert.equal(await keepsExtras(plain), false);
+    await assert.rejects(plain.extras('') as Promise<unknown>, isStatus(Status.NOT_SUPPORTED));
+    assert.equal(((await plain.fsInfo()).fsAttributes ?? 0) & STREAMS_AND_EAS, 0);
+    assert.equal(await keepsExtras(new MemoryBackend()), true);
+  } finally {
+    await fsp.rm(root, { recursive: true, force: true });
+  }
 });
