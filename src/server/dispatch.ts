@@ -91,7 +91,7 @@ async function processCompound(conn: Connection, msg: Buffer, encryptedFor: Sess
   const onSent: (() => void)[] = [];
   let chain: Chain | undefined;
   let encryptWith = encryptedFor;
-  for (const { header, pdu } of pdus) {
+  for (const [index, { header, pdu }] of pdus.entries()) {
     if (header.flags & HeaderFlags.SERVER_TO_REDIR) return conn.close('response received from client');
     if (header.command === Command.CANCEL) {
       handleCancel(conn, header);
@@ -123,18 +123,43 @@ async function processCompound(conn: Connection, msg: Buffer, encryptedFor: Sess
         return errorReply(conn, req, err);
       }
     })();
-    const first = await Promise.race([work, wentAsync]);
+    let first = await Promise.race([work, wentAsync]);
     if (conn.isClosed) return;
+    if (first === 'async' && header.command !== Command.CREATE && index < pdus.length - 1) {
+      // Windows fails any other request that would wait in mid-chain ([MS-SMB2] 3.3.5.2.7, note <262>;
+      // smbtorture's compound.interim2 checks STATUS_INTERNAL_ERROR).
+      req.abort.abort();
+      await work;
+      if (conn.isClosed) return;
+      conn.async.delete(req.asyncId!);
+      req.asyncId = undefined;
+      first = { status: Status.INTERNAL_ERROR, body: errorBody() };
+    } else if (first === 'async' && header.command === Command.CREATE && index < pdus.length - 1) {
+      // A CREATE waiting for a break in mid-chain: what follows needs its handle, so the server
+      // answers what it has (with the interim response) and resumes the chain once the open is
+      // done, as Windows does ([MS-SMB2] 3.3.5.2.7, note <206>).
+      responses.push(interimResponse(conn, req));
+      flush(responses.splice(0), onSent.splice(0));
+      for (const fn of afterSend.splice(0)) await fn();
+      first = await work;
+      if (conn.isClosed) return;
+      conn.async.delete(req.asyncId!);
+    }
     const sessionFound = req.session !== undefined || header.command === Command.NEGOTIATE || header.command === Command.SESSION_SETUP || header.command === Command.ECHO;
-    const nextChain: Chain = {
-      sessionId: req.responseSessionId ?? header.sessionId,
-      treeId: req.tree?.id ?? header.treeId,
-      fileId: req.resultFileId,
-      valid: sessionFound && (req.tree !== undefined || !COMMANDS[header.command]?.needsTree),
-    };
+    // A request that only inherited a failed CREATE's status passes the chain on unchanged.
+    const inheritedFailure = related && chain?.valid === true && chain.createError !== undefined;
+    const nextChain: Chain = inheritedFailure
+      ? { ...chain! }
+      : {
+          sessionId: req.responseSessionId ?? header.sessionId,
+          treeId: req.tree?.id ?? header.treeId,
+          fileId: req.resultFileId,
+          valid: sessionFound && (req.tree !== undefined || !COMMANDS[header.command]?.needsTree),
+        };
     const session = req.session ?? conn.server.sessions.get(nextChain.sessionId);
     if (first === 'async') {
-      // Interim response inside the compound; the final one follows on its own ([MS-SMB2] 3.3.4.2).
+      // Interim response inside the compound; the final one follows on its own and the chain
+      // goes on ([MS-SMB2] 3.3.4.2).
       responses.push(interimResponse(conn, req));
       chain = nextChain;
       void work.then((reply) => finishAsync(conn, req, reply, encryptWith));
@@ -153,10 +178,14 @@ async function processCompound(conn: Connection, msg: Buffer, encryptedFor: Sess
     if (reply.afterSend) afterSend.push(reply.afterSend);
     if (reply.onSent) onSent.push(reply.onSent);
   }
-  const done = onSent.length ? () => onSent.forEach((f) => f()) : undefined;
-  if (responses.length > 0) sendCompound(conn, responses, encryptWith, done);
-  else done?.();
+  flush(responses, onSent);
   for (const fn of afterSend) await fn();
+
+  function flush(batch: Buffer[][], sent: (() => void)[]): void {
+    const done = sent.length ? () => sent.forEach((f) => f()) : undefined;
+    if (batch.length > 0) sendCompound(conn, batch, encryptWith, done);
+    else done?.();
+  }
 }
 
 /** Sends the final response of a request that went async, on its own. */
@@ -294,12 +323,13 @@ function maybeSign(conn: Connection, req: Request, parts: Buffer[], session: Ses
 /** Chains PDUs of a compound with 8-byte alignment, then encrypts or sends as they are. */
 function sendCompound(conn: Connection, responses: Buffer[][], encryptWith: Session | undefined, onSent?: () => void): void {
   if (responses.length > 1) {
-    for (let i = 0; i < responses.length - 1; i++) {
+    // Windows pads the last response of a compound too (smbtorture's compound-padding checks it).
+    for (let i = 0; i < responses.length; i++) {
       const parts = responses[i]!;
       const len = parts.reduce((n, p) => n + p.length, 0);
       const pad = (8 - (len % 8)) % 8;
       if (pad) parts.push(Buffer.alloc(pad));
-      parts[0]!.writeUInt32LE(len + pad, 20);
+      if (i < responses.length - 1) parts[0]!.writeUInt32LE(len + pad, 20);
     }
     // NextCommand changed the headers: signatures must cover the final bytes, so re-sign where signed.
     for (const parts of responses) resignIfSigned(conn, parts);
