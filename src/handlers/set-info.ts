@@ -159,6 +159,7 @@ async function rename(open: Open, data: Buffer): Promise<void> {
       const st = await backend.stat(existing);
       if (st?.isDirectory) fail(Status.ACCESS_DENIED, 'cannot replace a directory');
       if (st && share.files.get(String(st.fileId))) fail(Status.ACCESS_DENIED, 'target is open');
+      if (st) refuseRenameWithOpenStreams(share, String(st.fileId));
     }
     if (open.isDirectory) {
       const prefix = open.path + '/';
