@@ -4,6 +4,7 @@ import type { Reply, Request } from '../server/request.js';
 import type { RangeLock } from '../locking/byte-range.js';
 import { breakLevelIIOthers } from '../locking/oplocks.js';
 import { sendOplockBreak } from '../server/breaks.js';
+import { isReplayedLock, lockSequenceSlot, recordLockSequence } from './lock-sequence.js';
 
 const b = SMB2_HEADER_SIZE;
 const LockFlags = { SHARED: 0x1, EXCLUSIVE: 0x2, UNLOCK: 0x4, FAIL_IMMEDIATELY: 0x10 } as const;
@@ -30,8 +31,8 @@ export async function lock(req: Request): Promise<Reply> {
     elements.push({ offset: r.u64(at), length: r.u64(at + 8), flags: r.u32(at + 16) });
   }
   const unlocking = (elements[0]!.flags & LockFlags.UNLOCK) !== 0;
-  // Kept per open: the multichannel replay check compares later LOCKs against it ([MS-SMB2] 3.3.5.14).
-  if (req.conn.dialect >= 0x0210) open.lockSequences.set(sequence >>> 4, sequence & 0xf);
+  const slot = lockSequenceSlot(req, open, sequence);
+  if (isReplayedLock(open, slot)) return { body: okBody() };
 
   const locks = open.file.locks;
   // Taking a byte-range lock ends read caching elsewhere, as a write does (smb2.oplock.brl1/brl3, smb2.lease.lock1).
@@ -42,6 +43,7 @@ export async function lock(req: Request): Promise<Reply> {
       if (e.flags !== LockFlags.UNLOCK) fail(Status.INVALID_PARAMETER, 'lock in an unlock request');
       if (!locks.remove(open, e.offset, e.length)) fail(Status.RANGE_NOT_LOCKED);
     }
+    recordLockSequence(open, slot);
     return { body: okBody() };
   }
   const acquired: RangeLock[] = [];
@@ -66,6 +68,7 @@ export async function lock(req: Request): Promise<Reply> {
     for (const l of acquired) locks.remove(open, l.offset, l.length);
     throw err;
   }
+  recordLockSequence(open, slot);
   return { body: okBody() };
 }
 

@@ -121,6 +121,8 @@ async function processCompound(conn: Connection, msg: Buffer, encryptedFor: Sess
         return await runHandler(req, charge);
       } catch (err) {
         return errorReply(conn, req, err);
+      } finally {
+        req.finish();
       }
     })();
     let first = await Promise.race([work, wentAsync]);

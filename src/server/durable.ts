@@ -30,6 +30,7 @@ export class DurableTable<O extends DurableEntry> {
   private readonly byId = new Map<bigint, O>();
   private readonly timers = new Map<O, NodeJS.Timeout>();
   private readonly byCreateGuid = new Map<string, O>();
+  private readonly createKeyOf = new Map<O, string>();
   private readonly reserved = new Map<string, Reservation<O>>();
 
   add(open: O): void {
@@ -62,7 +63,7 @@ export class DurableTable<O extends DurableEntry> {
   remove(open: O): void {
     this.clearTimer(open);
     if (this.byId.get(open.persistentId) === open) this.byId.delete(open.persistentId);
-    for (const [k, o] of this.byCreateGuid) if (o === open) this.byCreateGuid.delete(k);
+    this.forgetCreate(open);
   }
 
   get size(): number {
@@ -94,14 +95,23 @@ export class DurableTable<O extends DurableEntry> {
     this.reserved.set(k, { promise, resolve });
     return (open) => {
       this.reserved.delete(k);
-      if (open) this.byCreateGuid.set(k, open);
+      if (open) {
+        this.byCreateGuid.set(k, open);
+        this.createKeyOf.set(open, k);
+      }
       resolve(open);
     };
   }
 
-  /** Drops the CreateGuid of an open. */
+  /**
+   * Drops the CreateGuid of an open: once the client used the handle it has seen the CREATE's
+   * answer, so a later CREATE with that CreateGuid is a new open, not a replay (as Samba does).
+   */
   forgetCreate(open: O): void {
-    for (const [k, o] of this.byCreateGuid) if (o === open) this.byCreateGuid.delete(k);
+    const k = this.createKeyOf.get(open);
+    if (k === undefined) return;
+    this.createKeyOf.delete(open);
+    if (this.byCreateGuid.get(k) === open) this.byCreateGuid.delete(k);
   }
 }
 

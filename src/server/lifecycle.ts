@@ -78,6 +78,8 @@ function disconnectDurable(server: ServerContext, open: Open): void {
 export async function closeSession(server: ServerContext, session: Session): Promise<void> {
   session.state = 'expired';
   server.sessions.delete(session.id);
+  for (const req of session.orphans) req.abort.abort();
+  session.orphans.clear();
   for (const open of [...session.opens.values()]) {
     if (canStayDurable(open)) disconnectDurable(server, open);
   }

@@ -5,7 +5,8 @@ import type { Session } from './state/session.js';
 import type { TreeConnect } from './state/tree.js';
 import type { Open } from './state/open.js';
 import { Reader } from '../protocol/reader.js';
-import { RELATED_FILE_ID } from '../protocol/constants.js';
+import { Command, HeaderFlags, RELATED_FILE_ID } from '../protocol/constants.js';
+import type { SequenceTicket } from './channel-sequence.js';
 import { Status, fail } from '../protocol/status.js';
 
 /** One SMB2 request as a handler sees it: decoded header, body view, and the state it addresses. */
@@ -70,9 +71,34 @@ export class Request {
     if (!open || open.closed || (persistent !== -1n && open.persistentId !== persistent)) fail(Status.FILE_CLOSED);
     if (this.tree && open.tree !== this.tree) fail(Status.FILE_CLOSED);
     this.resultFileId = open.volatileId;
+    this.admitSequence(open);
+    if (open.createGuid) this.server.durable.forgetCreate(open);
     return open;
   }
+
+  /** Counts the request against the open's channel sequence once ([MS-SMB2] 3.3.5.2.10; not before 3.0). */
+  private admitSequence(open: Open): void {
+    if (this.sequenced || this.conn.dialect < 0x300) return;
+    this.sequenced = true;
+    const replay = (this.header.flags & HeaderFlags.REPLAY_OPERATION) !== 0;
+    const ticket = open.sequence.admit(this.header.status & 0xffff, replay, MODIFYING.has(this.header.command));
+    if (ticket) this.sequenceRelease = { open, ticket };
+  }
+
+  /** The request is answered: it no longer holds its open's channel sequence. */
+  finish(): void {
+    this.session?.orphans.delete(this);
+    const held = this.sequenceRelease;
+    this.sequenceRelease = undefined;
+    if (held) held.open.sequence.release(held.ticket);
+  }
+
+  private sequenced = false;
+  private sequenceRelease?: { open: Open; ticket: SequenceTicket };
 }
+
+/** Requests that a stale channel sequence must not let through ([MS-SMB2] 3.3.5.2.10). */
+const MODIFYING = new Set<number>([Command.WRITE, Command.SET_INFO, Command.IOCTL]);
 
 /** What a handler returns; failures are thrown as NtStatusError. */
 export interface Reply {

@@ -1,5 +1,6 @@
 import type { Connection } from './connection.js';
 import { closeSession } from './lifecycle.js';
+import { Command } from '../protocol/constants.js';
 
 /**
  * A connection went away: it stops being a channel of its sessions. A session lives on while another
@@ -20,6 +21,13 @@ export function teardownConnection(conn: Connection): void {
       closeSession(server, session).catch((err: unknown) => conn.log.warn({ err }, 'session cleanup failed'));
     }
   }
-  // Waiting operations (notify, blocking locks) have nobody to answer on this connection.
-  for (const req of conn.async.values()) if (!req.signal.aborted) req.abort.abort();
+  // A waiting CHANGE_NOTIFY has nobody to answer; other waiting operations (a CREATE held by a
+  // break, a blocking LOCK) keep going while their session lives on another channel, so that
+  // a replay there meets the original instead of doing the work twice (R8).
+  for (const req of conn.async.values()) {
+    if (req.signal.aborted) continue;
+    const sessionLives = req.session !== undefined && req.session.channels.size > 0;
+    if (!sessionLives || req.header.command === Command.CHANGE_NOTIFY) req.abort.abort();
+    else req.session!.orphans.add(req);
+  }
 }

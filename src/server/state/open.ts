@@ -8,6 +8,7 @@ import type { Lease, LeaseTable } from '../../locking/leases.js';
 import type { DurableTable } from '../durable.js';
 import type { Connection } from '../connection.js';
 import type { NotifyState } from './notify.js';
+import { ChannelSequence } from '../channel-sequence.js';
 
 /** Directory enumeration cursor kept between QUERY_DIRECTORY requests. */
 export interface DirectoryCursor {
@@ -55,6 +56,8 @@ export class Open implements SharingOpen, OplockHolder {
   createAction = 0;
   /** The last lock sequence (index, number) a LOCK carried; replay detection uses it (multichannel). */
   lockSequences = new Map<number, number>();
+  /** The channel sequence barrier (multichannel replays); CREATE sets the starting number. */
+  sequence = new ChannelSequence();
   closed = false;
   /** The named stream this open is of, as stored; undefined for the file (or directory) itself. */
   stream?: string;

@@ -42,6 +42,8 @@ export class Session {
   signingRequired = false;
   encryptData = false;
   readonly channels = new Map<Connection, Channel>();
+  /** Requests still running after their channel died (R8): they end with the session. */
+  readonly orphans = new Set<{ abort: AbortController }>();
   readonly trees = new Map<number, TreeConnect>();
   readonly opens = new Map<bigint, Open>();
   /** 3.1.1 pre-auth integrity hash for this session's setup exchange. */
