@@ -30,6 +30,7 @@ import { checkStreamsAllowDelete, isDeleteWaiting } from '../server/stream-files
 import { openStreamOnce, removeAllStreams } from './stream-create.js';
 import { applyCreateEas, checkCreateEas } from './ea-create.js';
 import { applyAllocationSize } from './create-alloc.js';
+import { ChannelSequence } from '../server/channel-sequence.js';
 
 export interface CreateParams {
   oplock: number;
@@ -147,6 +148,8 @@ async function createFile(req: Request, tree: TreeConnect, p: CreateParams): Pro
   const ctx = cachingContexts(req, p);
   if (ctx.reconnect) return reconnectDurable(req, tree, p, ctx);
   await checkCreateEas(p.contexts, backend);
+  // Names are relative to the share root; Windows refuses a leading separator (smb2.create.leading-slash).
+  if (p.name.startsWith('\\')) fail(Status.INVALID_PARAMETER, 'name starts with a backslash');
   const split = splitStreamPath(slashesAsSeparators(p.name));
   const path = normalizeSmbPath(split.base);
   p.stream = split.stream;
@@ -167,12 +170,9 @@ async function createFile(req: Request, tree: TreeConnect, p: CreateParams): Pro
     const found = req.server.durable.lookupCreate(clientGuid, ctx.dh2q.createGuid);
     if (found.open || found.pending) {
       if (!replay) fail(Status.DUPLICATE_OBJECTID, 'CreateGuid in use');
-      let open = found.open;
-      if (!open && found.pending) {
-        req.goAsync();
-        open = await found.pending;
-      }
-      if (open && !open.closed) return replayResponse(req, p, ctx, open);
+      // The original still running: the client retries until it has its answer ([MS-SMB2] 3.3.5.9.10).
+      if (!found.open) fail(Status.FILE_NOT_AVAILABLE, 'the CREATE being replayed is still pending');
+      if (!found.open.closed) return replayResponse(req, p, ctx, found.open);
     }
     settle = req.server.durable.reserve(clientGuid, ctx.dh2q.createGuid);
   }
@@ -454,6 +454,7 @@ export function registerOpen(req: Request, tree: TreeConnect, path: string, name
   const session = req.requireSession();
   const id = req.server.allocateFileId();
   const open = new Open(id, id, session, tree, path, name, isDir, access, share, options);
+  open.sequence = new ChannelSequence(req.header.status);
   session.opens.set(id, open);
   tree.opens.add(id);
   req.resultFileId = id;

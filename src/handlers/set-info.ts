@@ -12,6 +12,7 @@ import {
 import { normalizeSmbPath } from '../vfs/paths.js';
 import { FileAttribute } from '../vfs/types.js';
 import type { Open } from '../server/state/open.js';
+import type { FileObject } from '../locking/share-modes.js';
 import { breakLevelIIOthers } from '../locking/oplocks.js';
 import { sendOplockBreak } from '../server/breaks.js';
 import type { Reply, Request } from '../server/request.js';
@@ -151,6 +152,7 @@ async function rename(open: Open, data: Buffer): Promise<void> {
   const target = normalizeSmbPath(info.fileName);
   if (target === '') fail(Status.OBJECT_NAME_INVALID);
   if (open.file?.deletePending) fail(Status.DELETE_PENDING);
+  refuseIfParentOpenForDelete(share.files.values(), target);
   await share.pathLocks.run(target.toLowerCase(), async () => {
     const existing = await backend.resolveCase(target);
     const sameFile = existing !== null && existing.toLowerCase() === open.path.toLowerCase();
@@ -172,4 +174,17 @@ async function rename(open: Open, data: Buffer): Promise<void> {
     open.fileName = target.replace(/\//g, '\\');
     if (open.file) open.file.path = target;
   });
+}
+
+/**
+ * Windows refuses to rename into a directory that someone holds open with DELETE access
+ * (smbtorture smb2.rename.share_delete_and_delete_access, no_share_delete_but_delete_access).
+ */
+function refuseIfParentOpenForDelete(files: Iterable<FileObject<Open>>, target: string): void {
+  const slash = target.lastIndexOf('/');
+  const parent = (slash < 0 ? '' : target.slice(0, slash)).toLowerCase();
+  for (const f of files) {
+    if (f.path.toLowerCase() !== parent) continue;
+    for (const o of f.opens) if (!o.closed && o.isDirectory && o.grantedAccess & Access.DELETE) fail(Status.SHARING_VIOLATION, 'destination directory is open with DELETE access');
+  }
 }
