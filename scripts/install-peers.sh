@@ -1,21 +1,25 @@
 #!/usr/bin/env bash
 # Installs the real SMB peers the interop tests run against (Debian packages):
-# smbclient, smbtorture (samba-testsuite) and impacket (python3-impacket, for /usr/bin/python3).
+# smbclient, smbtorture (samba-testsuite), impacket (python3-impacket, for /usr/bin/python3), and
+# Samba's smbd with its VFS modules (samba, samba-vfs-modules) for the side-by-side comparison
+# and the benchmark, which start their own smbd on a loopback port.
 # Nothing to do when all are present. Without root or apt-get: under CI=true this is an
 # error, elsewhere a warning and the interop tests skip what is missing.
 set -euo pipefail
 
-PACKAGES=(smbclient samba-testsuite python3-impacket)
+PACKAGES=(smbclient samba-testsuite python3-impacket samba samba-vfs-modules)
 
 have_all() {
   command -v smbclient >/dev/null 2>&1 &&
     command -v smbtorture >/dev/null 2>&1 &&
     [ -x /usr/bin/python3 ] &&
-    /usr/bin/python3 -c 'import impacket.smbconnection' >/dev/null 2>&1
+    /usr/bin/python3 -c 'import impacket.smbconnection' >/dev/null 2>&1 &&
+    [ -x /usr/sbin/smbd ] &&
+    [ -e /usr/lib/x86_64-linux-gnu/samba/vfs/io_uring.so ]
 }
 
 if have_all; then
-  echo "install-peers: smbclient, smbtorture and impacket are present"
+  echo "install-peers: smbclient, smbtorture, impacket and smbd are present"
   exit 0
 fi
 
@@ -39,6 +43,15 @@ fi
 echo "install-peers: installing ${PACKAGES[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
+# The samba package would start the system's smbd on port 445; the tests start their own.
+policy=/usr/sbin/policy-rc.d
+own_policy=false
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy"
+  chmod +x "$policy"
+  own_policy=true
+fi
+trap 'if $own_policy; then rm -f "$policy"; fi' EXIT
 apt-get install -y --no-install-recommends "${PACKAGES[@]}"
 
 if ! have_all; then
@@ -46,6 +59,7 @@ if ! have_all; then
   command -v smbclient || echo "  smbclient: missing" >&2
   command -v smbtorture || echo "  smbtorture: missing" >&2
   /usr/bin/python3 -c 'import impacket.smbconnection' || echo "  impacket for /usr/bin/python3: missing" >&2
+  [ -x /usr/sbin/smbd ] || echo "  smbd: missing" >&2
   exit 1
 fi
 echo "install-peers: done"
