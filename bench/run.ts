@@ -61,6 +61,10 @@ async function main(): Promise<void> {
   await mkdir(work, { recursive: true });
   const notes: string[] = [];
   const targets: Target[] = [];
+  // Ctrl-C must not leave an smbd behind.
+  const stopAll = () => void Promise.allSettled(targets.map((t) => t.stop())).then(() => process.exit(130));
+  process.once('SIGINT', stopAll);
+  process.once('SIGTERM', stopAll);
   try {
     const localBig = path.join(work, 'big.bin');
     await writeRandomFile(localBig, sizeMiB * MiB);
