@@ -28,6 +28,7 @@ const DEFAULT_SUITES = [
   'smb2.lock', 'smb2.compound', 'smb2.compound_find', 'smb2.compound_async', 'smb2.notify', 'smb2.create',
   'smb2.oplock', 'smb2.lease', 'smb2.durable-open', 'smb2.durable-v2-open', 'smb2.setinfo', 'smb2.rename',
   'smb2.sharemode', 'smb2.delete-on-close-perms', 'smb2.timestamps', 'smb2.fileid', 'smb2.maximum_allowed',
+  'smb2.ioctl', 'smb2.streams', 'smb2.replay',
 ];
 
 interface Args {
