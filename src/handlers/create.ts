@@ -241,24 +241,9 @@ async function openOnce(req: Request, tree: TreeConnect, p: CreateParams, ctx: C
     const breakAccess = overwrite ? access | Access.FILE_WRITE_DATA : access;
     // Closing them may have deleted the file (delete-on-close): look again.
     if (file && !isOplockStatOpen(breakAccess) && (await dropDisconnected(file))) return openOnce(req, tree, p, ctx, path, access, firstAttempt);
-    let sharingViolation = false;
-    if (file) {
-      try {
-        checkShareAccess([...file.opens].filter((o) => !o.closed), access, p.shareAccess);
-      } catch (err) {
-        if (!(err instanceof NtStatusError) || err.status !== Status.SHARING_VIOLATION) throw err;
-        sharingViolation = true;
-      }
-    }
+    const sharingViolation = sharingConflict(file, access, p.shareAccess);
     if (!stat.isDirectory) {
-      const decision = evaluateOpen(file, {
-        access: breakAccess,
-        oplock: isOplockStatOpen(breakAccess) && !leaseIntent ? OplockLevel.NONE : leaseIntent ? OplockLevel.LEASE : p.oplock,
-        lease: leaseIntent,
-        willOverwrite: overwrite,
-        sharingViolation,
-        firstAttempt,
-      }, sendOplockBreak, (file?.locks.count ?? 0) > 0);
+      const decision = arbitrateOpen(file, p, { breakAccess, leaseIntent, overwrite, sharingViolation, firstAttempt });
       if (decision.waitFor.length) return { wait: decision.waitFor };
       granted = decision.granted;
     }
@@ -326,6 +311,40 @@ async function openOnce(req: Request, tree: TreeConnect, p: CreateParams, ctx: C
   grantDurable(req, open, ctx);
   open.createAction = action;
   return { reply: { body: encodeResponse(open, finalStat, action, responseContexts(p.contexts, open, finalStat, ctx)) } };
+}
+
+/** Whether the other opens' share modes refuse this open (decided later, after breaks, as Windows does). */
+export function sharingConflict(file: Open['file'], access: number, shareAccess: number): boolean {
+  if (!file) return false;
+  try {
+    checkShareAccess([...file.opens].filter((o) => !o.closed), access, shareAccess);
+    return false;
+  } catch (err) {
+    if (!(err instanceof NtStatusError) || err.status !== Status.SHARING_VIOLATION) throw err;
+    return true;
+  }
+}
+
+/** The caching decision for an open of an existing file or stream: breaks to wait for, or what to grant. */
+export function arbitrateOpen(
+  file: Open['file'],
+  p: CreateParams,
+  o: { breakAccess: number; leaseIntent: Parameters<typeof evaluateOpen>[1]['lease']; overwrite: boolean; sharingViolation: boolean; firstAttempt: boolean },
+): ReturnType<typeof evaluateOpen> {
+  const { breakAccess, leaseIntent } = o;
+  return evaluateOpen(
+    file,
+    {
+      access: breakAccess,
+      oplock: isOplockStatOpen(breakAccess) && !leaseIntent ? OplockLevel.NONE : leaseIntent ? OplockLevel.LEASE : p.oplock,
+      lease: leaseIntent,
+      willOverwrite: o.overwrite,
+      sharingViolation: o.sharingViolation,
+      firstAttempt: o.firstAttempt,
+    },
+    sendOplockBreak,
+    (file?.locks.count ?? 0) > 0,
+  );
 }
 
 export function ownerOf(req: Request): string {

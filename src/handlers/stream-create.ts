@@ -4,11 +4,10 @@
  * file's ExtraStore. Creating a stream of a missing file creates the file, as NTFS does.
  */
 import { Access, CreateAction, CreateDisposition, CreateOptions, OplockLevel } from '../protocol/constants.js';
-import { NtStatusError, Status, fail } from '../protocol/status.js';
+import { Status, fail } from '../protocol/status.js';
 import { FileAttribute, type ExtraStore, type FileStat } from '../vfs/types.js';
 import { StreamHandle } from '../vfs/stream-handle.js';
 import { sameStreamName } from '../vfs/stream-names.js';
-import { checkShareAccess } from '../locking/share-modes.js';
 import { evaluateOpen, grantedOplockLevel, isOplockStatOpen } from '../locking/oplocks.js';
 import { sendOplockBreak } from '../server/breaks.js';
 import { deletePendingFor, streamFileKey } from '../server/stream-files.js';
@@ -17,6 +16,7 @@ import type { TreeConnect } from '../server/state/tree.js';
 import { hasAny } from './access.js';
 import { keepsExtras } from './ea-create.js';
 import {
+  arbitrateOpen,
   attachLease,
   checkLeaseFile,
   dropDisconnected,
@@ -26,6 +26,7 @@ import {
   ownerOf,
   registerOpen,
   responseContexts,
+  sharingConflict,
   type Attempt,
   type CachingContexts,
   type CreateParams,
@@ -89,28 +90,8 @@ export async function openStreamOnce(
     if (file?.deletePending) fail(Status.DELETE_PENDING);
     const breakAccess = overwrite ? access | Access.FILE_WRITE_DATA : access;
     if (file && !isOplockStatOpen(breakAccess) && (await dropDisconnected(file))) return openStreamOnce(req, tree, p, ctx, path, access, firstAttempt);
-    let sharingViolation = false;
-    if (file) {
-      try {
-        checkShareAccess([...file.opens].filter((o) => !o.closed), access, p.shareAccess);
-      } catch (err) {
-        if (!(err instanceof NtStatusError) || err.status !== Status.SHARING_VIOLATION) throw err;
-        sharingViolation = true;
-      }
-    }
-    const decision = evaluateOpen(
-      file,
-      {
-        access: breakAccess,
-        oplock: isOplockStatOpen(breakAccess) && !leaseIntent ? OplockLevel.NONE : leaseIntent ? OplockLevel.LEASE : p.oplock,
-        lease: leaseIntent,
-        willOverwrite: overwrite,
-        sharingViolation,
-        firstAttempt,
-      },
-      sendOplockBreak,
-      (file?.locks.count ?? 0) > 0,
-    );
+    const sharingViolation = sharingConflict(file, access, p.shareAccess);
+    const decision = arbitrateOpen(file, p, { breakAccess, leaseIntent, overwrite, sharingViolation, firstAttempt });
     if (decision.waitFor.length) return { wait: decision.waitFor };
     granted = decision.granted;
     if (sharingViolation) fail(Status.SHARING_VIOLATION);
