@@ -3,3 +3,5 @@ export type { ServerOptions, ShareConfig, UserStore, UserRecord, InterfaceSpec, 
 export { Dialect } from './server/options.js';
 export type { Backend, VfsHandle, FileStat, DirEntry, FsInfo } from './vfs/types.js';
 export { Status, NtStatusError, statusName } from './protocol/status.js';
+export * as client from './client/index.js';
+export { connect, SmbError } from './client/index.js';

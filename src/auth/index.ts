@@ -26,3 +26,4 @@ export {
   sealKey,
 } from './ntlm-crypto.js';
 export { NtlmSecurityContext } from './ntlm-security.js';
+export { SpnegoNtlmInitiator, type InitiatorOptions } from './initiator.js';

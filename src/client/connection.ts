@@ -1,0 +1,228 @@
+import net from 'node:net';
+import { decodeHeader, encodeHeader } from '../protocol/header.js';
+import { Command, HeaderFlags, PROTOCOL_TRANSFORM, SMB2_HEADER_SIZE } from '../protocol/constants.js';
+import { Status } from '../protocol/status.js';
+import { Framer, framePrefix } from '../transport/framer.js';
+import { decryptMessage, encryptMessage, verify, type Signer } from '../crypto/index.js';
+import { SmbError } from './errors.js';
+
+/** Keys one session uses on one channel: a later multichannel layer gives each channel its own signer. */
+export interface ChannelSecurity {
+  sessionId: bigint;
+  signer?: Signer;
+  cipherId: number;
+  /** Client-to-server and server-to-client sealing keys (empty when the dialect cannot seal). */
+  encryptKey: Buffer;
+  decryptKey: Buffer;
+  encrypt: boolean;
+}
+
+export interface RequestOptions {
+  command: number;
+  body: Buffer | Buffer[];
+  sessionId?: bigint;
+  treeId?: number;
+  /** Bytes the request moves (READ/WRITE/QUERY length), for the credit charge. */
+  payloadSize?: number;
+  /** Also accept these statuses as answers (e.g. MORE_PROCESSING_REQUIRED, NO_MORE_FILES). */
+  okStatus?: number[];
+  /** Sign even without ENCRYPT (the session's last SESSION_SETUP is sent unsigned). */
+  noSign?: boolean;
+}
+
+export interface Response {
+  status: number;
+  flags: number;
+  sessionId: bigint;
+  treeId: number;
+  /** The whole decrypted SMB2 message, header included: offsets in bodies count from its start. */
+  msg: Buffer;
+}
+
+interface Pending {
+  resolve(r: Response): void;
+  reject(e: Error): void;
+  command: number;
+  ok: number[];
+  sec?: ChannelSecurity;
+}
+
+const CREDITS_WANTED = 512;
+
+/**
+ * One TCP connection to a server (a channel): framing, MessageIds and credits, signing and sealing
+ * with the keys of the session a request belongs to, and matching of (async) responses.
+ */
+export class Connection {
+  private readonly framer = new Framer(16 * 1024 * 1024 + 1024);
+  private nextMessageId = 0n;
+  private credits = 1;
+  private readonly creditWaiters: Array<() => void> = [];
+  private readonly pending = new Map<bigint, Pending>();
+  private readonly sessions = new Map<bigint, ChannelSecurity>();
+  private closedError?: Error;
+  largeMtu = false;
+  dialect = 0;
+  /** Observes every NEGOTIATE/SESSION_SETUP message for the 3.1.1 preauth hash. */
+  onPreauthMessage?: (msg: Buffer, direction: 'out' | 'in', command: number, status: number) => void;
+
+  private constructor(private readonly sock: net.Socket) {
+    sock.setNoDelay(true);
+    sock.on('data', (d: Buffer) => {
+      try {
+        for (const f of this.framer.push(d)) this.onFrame(f);
+      } catch (e) {
+        this.fail(e as Error);
+      }
+    });
+    sock.on('error', (e) => this.fail(e));
+    sock.on('close', () => this.fail(new SmbError(Status.CONNECTION_DISCONNECTED, undefined, 'connection closed')));
+  }
+
+  static connect(host: string, port: number): Promise<Connection> {
+    return new Promise((resolve, reject) => {
+      const sock = net.connect({ host, port });
+      sock.once('connect', () => {
+        sock.removeListener('error', reject);
+        resolve(new Connection(sock));
+      });
+      sock.once('error', reject);
+    });
+  }
+
+  addSession(sec: ChannelSecurity): void {
+    this.sessions.set(sec.sessionId, sec);
+  }
+
+  removeSession(id: bigint): void {
+    this.sessions.delete(id);
+  }
+
+  get closed(): boolean {
+    return this.closedError !== undefined;
+  }
+
+  close(): void {
+    this.sock.destroy();
+  }
+
+  private fail(e: Error): void {
+    if (this.closedError) return;
+    this.closedError = e;
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+    for (const w of this.creditWaiters.splice(0)) w();
+    this.sock.destroy();
+  }
+
+  private charge(payloadSize: number): number {
+    if (!this.largeMtu) return 1;
+    return Math.max(1, Math.ceil(payloadSize / 65536));
+  }
+
+  private async takeCredits(n: number): Promise<bigint> {
+    while (this.credits < n && !this.closedError) {
+      // Wait for responses to grant more; the server never lets the window drop to zero with nothing outstanding.
+      await new Promise<void>((r) => this.creditWaiters.push(r));
+    }
+    if (this.closedError) throw this.closedError;
+    this.credits -= n;
+    const id = this.nextMessageId;
+    this.nextMessageId += BigInt(n);
+    return id;
+  }
+
+  async request(o: RequestOptions): Promise<Response> {
+    const charge = this.charge(o.payloadSize ?? 0);
+    const messageId = await this.takeCredits(charge);
+    const sec = o.sessionId !== undefined ? this.sessions.get(o.sessionId) : undefined;
+    const hdr = encodeHeader({
+      creditCharge: this.dialect >= 0x0210 ? charge : 0,
+      status: 0,
+      command: o.command,
+      credits: CREDITS_WANTED,
+      flags: 0,
+      nextCommand: 0,
+      messageId,
+      asyncId: 0n,
+      treeId: o.treeId ?? 0,
+      sessionId: o.sessionId ?? 0n,
+      signature: Buffer.alloc(16),
+    });
+    hdr.writeUInt32LE(0xfeff, 32);
+    const pieces = [hdr, ...(Buffer.isBuffer(o.body) ? [o.body] : o.body)];
+    let wire: Buffer[];
+    if (sec?.encrypt) {
+      wire = encryptMessage(sec.cipherId, sec.encryptKey, sec.sessionId, pieces);
+    } else {
+      if (sec?.signer && !o.noSign) {
+        hdr.writeUInt32LE(HeaderFlags.SIGNED, 16);
+        sec.signer.sign(pieces, { messageId, isResponse: false, isCancel: false }).copy(hdr, 48);
+      }
+      wire = pieces;
+    }
+    if (o.command === Command.NEGOTIATE || o.command === Command.SESSION_SETUP) this.onPreauthMessage?.(Buffer.concat(pieces), 'out', o.command, 0);
+    let size = 0;
+    for (const w of wire) size += w.length;
+    const result = new Promise<Response>((resolve, reject) => {
+      this.pending.set(messageId, { resolve, reject, command: o.command, ok: o.okStatus ?? [], sec });
+    });
+    this.sock.cork();
+    this.sock.write(framePrefix(size));
+    for (const w of wire) this.sock.write(w);
+    this.sock.uncork();
+    return result;
+  }
+
+  private onFrame(frame: Buffer): void {
+    let msg = frame;
+    let wasEncrypted = false;
+    if (frame.readUInt32LE(0) === PROTOCOL_TRANSFORM) {
+      const sid = frame.readBigUInt64LE(44);
+      const sec = this.sessions.get(sid);
+      if (!sec) throw new SmbError(Status.USER_SESSION_DELETED, undefined, 'encrypted message for an unknown session');
+      msg = decryptMessage(sec.cipherId, sec.decryptKey, frame);
+      wasEncrypted = true;
+    }
+    // A decrypted message may hold a compound chain; we never send compounds, but walk it anyway.
+    let off = 0;
+    for (;;) {
+      const next = msg.readUInt32LE(off + 20);
+      const one = next ? msg.subarray(off, off + next) : msg.subarray(off);
+      this.onMessage(one, wasEncrypted);
+      if (!next) break;
+      off += next;
+    }
+  }
+
+  private onMessage(msg: Buffer, wasEncrypted: boolean): void {
+    const h = decodeHeader(msg);
+    this.credits += h.credits;
+    if (h.credits) for (const w of this.creditWaiters.splice(0)) w();
+    if (h.messageId === 0xffffffffffffffffn) return; // oplock/lease break notification: we take no oplocks
+    const p = this.pending.get(h.messageId);
+    if (!p) return;
+    if (h.status === Status.PENDING && h.flags & HeaderFlags.ASYNC_COMMAND) return; // interim: the answer follows
+    this.pending.delete(h.messageId);
+    if (p.command === Command.NEGOTIATE || (p.command === Command.SESSION_SETUP && h.status !== Status.SUCCESS)) {
+      this.onPreauthMessage?.(msg, 'in', p.command, h.status);
+    }
+    if (!wasEncrypted && p.sec?.signer && h.flags & HeaderFlags.SIGNED) {
+      const sig = Buffer.from(h.signature);
+      const copy = Buffer.from(msg);
+      copy.fill(0, 48, 64);
+      if (!verify(p.sec.signer, copy, { messageId: h.messageId, isResponse: true, isCancel: false }, sig)) {
+        p.reject(new SmbError(Status.ACCESS_DENIED, p.command, 'bad signature on response'));
+        return;
+      }
+    } else if (!wasEncrypted && p.sec?.signer && h.status !== Status.PENDING && p.command !== Command.SESSION_SETUP) {
+      p.reject(new SmbError(Status.ACCESS_DENIED, p.command, 'unsigned response on a signed session'));
+      return;
+    }
+    const r: Response = { status: h.status, flags: h.flags, sessionId: h.sessionId, treeId: h.treeId, msg };
+    if (h.status === Status.SUCCESS || p.ok.includes(h.status)) p.resolve(r);
+    else p.reject(new SmbError(h.status, p.command));
+  }
+}
+
+export const HEADER = SMB2_HEADER_SIZE;

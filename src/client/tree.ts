@@ -1,0 +1,340 @@
+import { Readable, Writable } from 'node:stream';
+import { Access, Command, CreateDisposition, CreateOptions, InfoType, QueryDirectoryFlags, ShareAccess, SMB2_HEADER_SIZE } from '../protocol/constants.js';
+import { FileInfoClass } from '../protocol/fscc/constants.js';
+import { Status } from '../protocol/status.js';
+import { Reader } from '../protocol/reader.js';
+import type { Session } from './session.js';
+import { decodeIdBothDirectory, decodeStatAt, responseBuffer, type DirEntryInfo, type FileStatInfo } from './messages.js';
+
+export interface OpenOptions {
+  access?: number;
+  disposition?: number;
+  options?: number;
+  shareAccess?: number;
+}
+
+export interface TransferOptions {
+  /** Bytes per READ/WRITE; default the smaller of 1 MiB and what the server allows. */
+  chunkSize?: number;
+  /** Requests in flight at once. */
+  depth?: number;
+  onProgress?: (bytes: number) => void;
+}
+
+const toSmbPath = (p: string): string => p.replace(/^[/\\]+/, '').replace(/\//g, '\\');
+
+/** A tree connect: the share-level API of the client. Paths use / or \ and are relative to the share. */
+export class Tree {
+  constructor(
+    readonly session: Session,
+    readonly id: number,
+  ) {}
+
+  private request(command: number, body: Buffer | Buffer[], extra: { payloadSize?: number; okStatus?: number[] } = {}) {
+    return this.session.request({ command, body, treeId: this.id, ...extra });
+  }
+
+  async open(path: string, o: OpenOptions = {}): Promise<SmbFile> {
+    const name = Buffer.from(toSmbPath(path), 'utf16le');
+    const b = Buffer.alloc(56 + Math.max(1, name.length));
+    b.writeUInt16LE(57, 0);
+    b.writeUInt32LE(2, 4); // impersonation
+    b.writeUInt32LE((o.access ?? Access.GENERIC_READ) >>> 0, 24);
+    b.writeUInt32LE(o.shareAccess ?? ShareAccess.READ | ShareAccess.WRITE | ShareAccess.DELETE, 32);
+    b.writeUInt32LE(o.disposition ?? CreateDisposition.OPEN, 36);
+    b.writeUInt32LE(o.options ?? 0, 40);
+    b.writeUInt16LE(SMB2_HEADER_SIZE + 56, 44);
+    b.writeUInt16LE(name.length, 46);
+    name.copy(b, 56);
+    const r = await this.request(Command.CREATE, b);
+    const rd = new Reader(r.msg);
+    const h = SMB2_HEADER_SIZE;
+    return new SmbFile(this, Buffer.from(rd.bytes(h + 64, 16)), decodeStatAt(rd, h + 8, h + 40, h + 56));
+  }
+
+  async stat(path: string): Promise<FileStatInfo> {
+    const f = await this.open(path, { access: Access.FILE_READ_ATTRIBUTES });
+    try {
+      return await f.stat();
+    } finally {
+      await f.close();
+    }
+  }
+
+  async readdir(path = ''): Promise<DirEntryInfo[]> {
+    const d = await this.open(path, { access: Access.FILE_READ_DATA | Access.FILE_READ_ATTRIBUTES | Access.SYNCHRONIZE, options: CreateOptions.DIRECTORY_FILE });
+    try {
+      const out: DirEntryInfo[] = [];
+      for (let first = true; ; first = false) {
+        const batch = await d.queryDirectory('*', first);
+        if (!batch) break;
+        out.push(...batch.filter((e) => e.name !== '.' && e.name !== '..'));
+      }
+      return out;
+    } finally {
+      await d.close();
+    }
+  }
+
+  async mkdir(path: string): Promise<void> {
+    const d = await this.open(path, { access: Access.FILE_READ_ATTRIBUTES, disposition: CreateDisposition.CREATE, options: CreateOptions.DIRECTORY_FILE });
+    await d.close();
+  }
+
+  /** Deletes a file or an empty directory (delete-on-close). */
+  async rm(path: string): Promise<void> {
+    const f = await this.open(path, { access: Access.DELETE | Access.FILE_READ_ATTRIBUTES, options: CreateOptions.DELETE_ON_CLOSE });
+    await f.close();
+  }
+
+  async rename(from: string, to: string, replace = false): Promise<void> {
+    const f = await this.open(from, { access: Access.DELETE | Access.FILE_READ_ATTRIBUTES });
+    try {
+      const name = Buffer.from(toSmbPath(to), 'utf16le');
+      const info = Buffer.alloc(20 + name.length);
+      info[0] = replace ? 1 : 0;
+      info.writeUInt32LE(name.length, 16);
+      name.copy(info, 20);
+      await f.setInfo(FileInfoClass.FileRenameInformation, info);
+    } finally {
+      await f.close();
+    }
+  }
+
+  async readFile(path: string, o: TransferOptions = {}): Promise<Buffer> {
+    const f = await this.open(path);
+    try {
+      const buf = Buffer.alloc(f.info.size);
+      await f.readInto(buf, 0, o);
+      return buf;
+    } finally {
+      await f.close();
+    }
+  }
+
+  async writeFile(path: string, data: Buffer, o: TransferOptions = {}): Promise<void> {
+    const f = await this.open(path, { access: Access.GENERIC_WRITE | Access.GENERIC_READ, disposition: CreateDisposition.OVERWRITE_IF });
+    try {
+      await f.writeAll(data, 0, o);
+    } finally {
+      await f.close();
+    }
+  }
+
+  createReadStream(path: string, o: TransferOptions = {}): Readable {
+    const depth = o.depth ?? 8;
+    const tree = this;
+    let file: SmbFile | undefined;
+    let offset = 0;
+    const inflight: Array<Promise<Buffer>> = [];
+    return new Readable({
+      highWaterMark: 4 * 1024 * 1024,
+      read: async function (this: Readable) {
+        try {
+          file ??= await tree.open(path);
+          const f = file;
+          const chunk = o.chunkSize ?? f.maxRead;
+          while (inflight.length < depth && offset < f.info.size) {
+            inflight.push(f.read(offset, Math.min(chunk, f.info.size - offset)));
+            offset += chunk;
+          }
+          const next = inflight.shift();
+          if (!next) {
+            await f.close();
+            this.push(null);
+            return;
+          }
+          const data = await next;
+          o.onProgress?.(data.length);
+          this.push(data);
+        } catch (e) {
+          this.destroy(e as Error);
+        }
+      },
+      destroy(err, cb) {
+        Promise.allSettled(inflight).then(() => (file && !file.closed ? file.close() : undefined)).then(() => cb(err), () => cb(err));
+      },
+    });
+  }
+
+  createWriteStream(path: string, o: TransferOptions = {}): Writable {
+    const depth = o.depth ?? 8;
+    const opening = this.open(path, { access: Access.GENERIC_WRITE | Access.GENERIC_READ, disposition: CreateDisposition.OVERWRITE_IF });
+    opening.catch(() => undefined);
+    let offset = 0;
+    const inflight = new Set<Promise<void>>();
+    let failed: Error | undefined;
+    const drainTo = async (n: number) => {
+      while (inflight.size > n) await Promise.race(inflight);
+      if (failed) throw failed;
+    };
+    return new Writable({
+      highWaterMark: 4 * 1024 * 1024,
+      write(chunk: Buffer, _enc, cb) {
+        (async () => {
+          const f = await opening;
+          const size = o.chunkSize ?? f.maxWrite;
+          for (let i = 0; i < chunk.length; i += size) {
+            await drainTo(depth - 1);
+            const piece = chunk.subarray(i, i + size);
+            const p = f.write(offset, piece).then(
+              () => {
+                inflight.delete(p);
+                o.onProgress?.(piece.length);
+              },
+              (e: Error) => {
+                inflight.delete(p);
+                failed ??= e;
+              },
+            );
+            inflight.add(p);
+            offset += piece.length;
+          }
+        })().then(() => cb(), cb);
+      },
+      final(cb) {
+        (async () => {
+          const f = await opening;
+          await drainTo(0);
+          await f.close();
+        })().then(() => cb(), cb);
+      },
+    });
+  }
+
+  async disconnect(): Promise<void> {
+    const b = Buffer.alloc(4);
+    b.writeUInt16LE(4, 0);
+    await this.request(Command.TREE_DISCONNECT, b);
+  }
+}
+
+/** An open handle (FileId) on a tree. */
+export class SmbFile {
+  closed = false;
+  constructor(
+    readonly tree: Tree,
+    readonly fileId: Buffer,
+    readonly info: FileStatInfo,
+  ) {}
+
+  private get neg() {
+    return this.tree.session.negotiated;
+  }
+  get maxRead(): number {
+    return Math.min(this.neg.maxReadSize, 1024 * 1024);
+  }
+  get maxWrite(): number {
+    return Math.min(this.neg.maxWriteSize, 1024 * 1024);
+  }
+
+  private req(command: number, body: Buffer | Buffer[], payloadSize = 0, okStatus?: number[]) {
+    return this.tree.session.request({ command, body, treeId: this.tree.id, payloadSize, okStatus });
+  }
+
+  async read(offset: number, length: number): Promise<Buffer> {
+    const b = Buffer.alloc(49);
+    b.writeUInt16LE(49, 0);
+    b[2] = 0x50;
+    b.writeUInt32LE(length, 4);
+    b.writeBigUInt64LE(BigInt(offset), 8);
+    this.fileId.copy(b, 16);
+    const r = await this.req(Command.READ, b, length, [Status.END_OF_FILE]);
+    if (r.status === Status.END_OF_FILE) return Buffer.alloc(0);
+    const off = r.msg[SMB2_HEADER_SIZE + 2]!;
+    const len = r.msg.readUInt32LE(SMB2_HEADER_SIZE + 4);
+    return r.msg.subarray(off, off + len);
+  }
+
+  async write(offset: number, data: Buffer): Promise<number> {
+    const b = Buffer.alloc(48);
+    b.writeUInt16LE(49, 0);
+    b.writeUInt16LE(SMB2_HEADER_SIZE + 48, 2);
+    b.writeUInt32LE(data.length, 4);
+    b.writeBigUInt64LE(BigInt(offset), 8);
+    this.fileId.copy(b, 16);
+    const r = await this.req(Command.WRITE, [b, data], data.length);
+    return r.msg.readUInt32LE(SMB2_HEADER_SIZE + 4);
+  }
+
+  /** Fills `buf` from `offset` with up to `depth` READs in flight. */
+  readInto(buf: Buffer, offset: number, o: TransferOptions = {}): Promise<void> {
+    return inChunks(buf.length, o.chunkSize ?? this.maxRead, o, async (at, len) => {
+      const data = await this.read(offset + at, len);
+      data.copy(buf, at);
+      return data.length;
+    });
+  }
+
+  writeAll(data: Buffer, offset: number, o: TransferOptions = {}): Promise<void> {
+    return inChunks(data.length, o.chunkSize ?? this.maxWrite, o, async (at, len) => {
+      await this.write(offset + at, data.subarray(at, at + len));
+      return len;
+    });
+  }
+
+  async queryDirectory(pattern: string, restart: boolean): Promise<DirEntryInfo[] | undefined> {
+    const name = Buffer.from(pattern, 'utf16le');
+    const b = Buffer.alloc(32 + name.length);
+    b.writeUInt16LE(33, 0);
+    b[2] = FileInfoClass.FileIdBothDirectoryInformation;
+    b[3] = restart ? QueryDirectoryFlags.RESTART_SCANS : 0;
+    this.fileId.copy(b, 8);
+    b.writeUInt16LE(SMB2_HEADER_SIZE + 32, 24);
+    b.writeUInt16LE(name.length, 26);
+    b.writeUInt32LE(65536, 28);
+    name.copy(b, 32);
+    const r = await this.req(Command.QUERY_DIRECTORY, b, 65536, [Status.NO_MORE_FILES]);
+    if (r.status === Status.NO_MORE_FILES) return undefined;
+    return decodeIdBothDirectory(responseBuffer(r.msg, 2, 4));
+  }
+
+  async queryInfo(infoType: number, infoClass: number, outputLength = 4096): Promise<Buffer> {
+    const b = Buffer.alloc(40);
+    b.writeUInt16LE(41, 0);
+    b[2] = infoType;
+    b[3] = infoClass;
+    b.writeUInt32LE(outputLength, 4);
+    this.fileId.copy(b, 24);
+    const r = await this.req(Command.QUERY_INFO, b, outputLength);
+    return responseBuffer(r.msg, 2, 4);
+  }
+
+  async stat(): Promise<FileStatInfo> {
+    const buf = await this.queryInfo(InfoType.FILE, FileInfoClass.FileNetworkOpenInformation, 56);
+    return decodeStatAt(new Reader(buf), 0, 32, 48);
+  }
+
+  async setInfo(infoClass: number, data: Buffer, infoType: number = InfoType.FILE): Promise<void> {
+    const b = Buffer.alloc(32);
+    b.writeUInt16LE(33, 0);
+    b[2] = infoType;
+    b[3] = infoClass;
+    b.writeUInt32LE(data.length, 4);
+    b.writeUInt16LE(SMB2_HEADER_SIZE + 32, 8);
+    this.fileId.copy(b, 16);
+    await this.req(Command.SET_INFO, [b, data]);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const b = Buffer.alloc(24);
+    b.writeUInt16LE(24, 0);
+    this.fileId.copy(b, 8);
+    await this.req(Command.CLOSE, b);
+  }
+}
+
+/** Runs `io` over [0, total) in `chunk`-sized pieces with `depth` of them in flight: that is what fills the pipe. */
+async function inChunks(total: number, chunk: number, o: TransferOptions, io: (at: number, len: number) => Promise<number>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < total) {
+      const at = next;
+      next += chunk;
+      o.onProgress?.(await io(at, Math.min(chunk, total - at)));
+    }
+  };
+  await Promise.all(Array.from({ length: o.depth ?? 8 }, worker));
+}

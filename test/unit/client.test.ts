@@ -1,0 +1,149 @@
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import pino from 'pino';
+import { createServer, connect, SmbError, type SmbServer } from '../../src/index.js';
+import { ntHashFromPassword } from '../../src/auth/index.js';
+import { Cipher, SigningAlgorithm } from '../../src/protocol/constants.js';
+import type { ConnectOptions } from '../../src/client/index.js';
+
+let server: SmbServer;
+let dir: string;
+let port: number;
+const USER = 'alice';
+const PASSWORD = 'Secret-123';
+
+before(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'smb3d-client-'));
+  const ntHash = await ntHashFromPassword(PASSWORD);
+  server = createServer({
+    shares: [{ name: 'data', path: dir, readOnly: false, guestOk: false, browseable: true, encrypt: 'if_required' }],
+    users: { get: async (n) => (n.toLowerCase() === USER ? { name: USER, ntHash } : undefined) },
+    port: 0,
+    listen: ['127.0.0.1'],
+    logger: pino({ level: 'silent' }),
+  });
+  await server.listen();
+  port = server.addresses()[0]!.port;
+});
+
+after(async () => {
+  await server.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const opts = (extra: Partial<ConnectOptions> = {}): ConnectOptions => ({ host: '127.0.0.1', port, share: 'data', user: USER, password: PASSWORD, ...extra });
+
+test('client: 3.1.1 signed session does every operation', async () => {
+  const c = await connect(opts());
+  try {
+    assert.equal(c.negotiated.dialect, 0x0311);
+    assert.ok(c.session.security.signer);
+    const t = c.tree;
+    await t.mkdir('sub');
+    await t.writeFile('sub/a.txt', Buffer.from('hello'));
+    assert.equal((await readFile(path.join(dir, 'sub/a.txt'))).toString(), 'hello');
+    assert.equal((await t.readFile('sub/a.txt')).toString(), 'hello');
+    const st = await t.stat('sub/a.txt');
+    assert.equal(st.size, 5);
+    assert.equal(st.isDirectory, false);
+    assert.equal((await t.stat('sub')).isDirectory, true);
+    assert.deepEqual((await t.readdir('sub')).map((e) => e.name), ['a.txt']);
+    await t.rename('sub/a.txt', 'sub/b.txt');
+    assert.deepEqual((await t.readdir('sub')).map((e) => [e.name, e.size]), [['b.txt', 5]]);
+    await t.rm('sub/b.txt');
+    await t.rm('sub');
+    assert.deepEqual(await t.readdir(''), []);
+    await assert.rejects(t.stat('nope'), (e: unknown) => e instanceof SmbError && e.statusName === 'STATUS_OBJECT_NAME_NOT_FOUND');
+  } finally {
+    await c.close();
+  }
+});
+
+test('client: wrong password is STATUS_LOGON_FAILURE', async () => {
+  await assert.rejects(connect(opts({ password: 'wrong' })), (e: unknown) => e instanceof SmbError && e.statusName === 'STATUS_LOGON_FAILURE');
+});
+
+for (const [name, algo] of Object.entries({ HMAC_SHA256: SigningAlgorithm.HMAC_SHA256, AES_CMAC: SigningAlgorithm.AES_CMAC, AES_GMAC: SigningAlgorithm.AES_GMAC })) {
+  test(`client: signing with ${name}`, async () => {
+    const c = await connect(opts({ signingAlgorithms: [algo] }));
+    try {
+      assert.equal(c.session.security.signer?.algorithmId, algo === SigningAlgorithm.HMAC_SHA256 ? SigningAlgorithm.HMAC_SHA256 : algo);
+      const data = randomBytes(300_000);
+      await c.tree.writeFile('s.bin', data);
+      assert.deepEqual(await c.tree.readFile('s.bin'), data);
+      await c.tree.rm('s.bin');
+    } finally {
+      await c.close();
+    }
+  });
+}
+
+for (const [name, cipher] of Object.entries(Cipher)) {
+  test(`client: encryption with ${name}`, async () => {
+    const c = await connect(opts({ ciphers: [cipher], encrypt: true }));
+    try {
+      assert.equal(c.negotiated.cipherId, cipher);
+      assert.equal(c.session.security.encrypt, true);
+      const data = randomBytes(3 * 1024 * 1024 + 17);
+      await c.tree.writeFile(`e-${name}.bin`, data);
+      assert.deepEqual(await c.tree.readFile(`e-${name}.bin`), data);
+      await c.tree.rm(`e-${name}.bin`);
+    } finally {
+      await c.close();
+    }
+  });
+}
+
+for (const dialect of [0x0300, 0x0302, 0x0210]) {
+  test(`client: falls back to dialect 0x${dialect.toString(16)}`, async () => {
+    const c = await connect(opts({ dialects: [dialect], encrypt: dialect >= 0x0300 }));
+    try {
+      assert.equal(c.negotiated.dialect, dialect);
+      await c.tree.writeFile('d.txt', Buffer.from('x'.repeat(1000)));
+      assert.equal((await c.tree.readFile('d.txt')).length, 1000);
+      await c.tree.rm('d.txt');
+    } finally {
+      await c.close();
+    }
+  });
+}
+
+test('client: 64 MiB round trip through streams with pipelined 1 MiB requests, SHA-256 checked', async () => {
+  const size = 64 * 1024 * 1024;
+  const data = randomBytes(size);
+  const want = createHash('sha256').update(data).digest('hex');
+  const c = await connect(opts());
+  try {
+    let t0 = performance.now();
+    const chunks = Array.from({ length: size / (4 << 20) }, (_, i) => data.subarray(i * (4 << 20), (i + 1) * (4 << 20)));
+    await pipeline(Readable.from(chunks), c.tree.createWriteStream('big.bin', { depth: 8 }));
+    const putMs = performance.now() - t0;
+    assert.equal(createHash('sha256').update(await readFile(path.join(dir, 'big.bin'))).digest('hex'), want);
+    t0 = performance.now();
+    const h = createHash('sha256');
+    let n = 0;
+    for await (const chunk of c.tree.createReadStream('big.bin', { depth: 8 })) {
+      h.update(chunk as Buffer);
+      n += (chunk as Buffer).length;
+    }
+    const getMs = performance.now() - t0;
+    assert.equal(n, size);
+    assert.equal(h.digest('hex'), want);
+    console.log(`# 64 MiB against smb3d (signed): put ${(size / 1e3 / putMs).toFixed(0)} MB/s, get ${(size / 1e3 / getMs).toFixed(0)} MB/s`);
+    await c.tree.rm('big.bin');
+  } finally {
+    await c.close();
+  }
+});
+
+test('client: a missing share is STATUS_BAD_NETWORK_NAME', async () => {
+  await assert.rejects(connect(opts({ share: 'nosuch' })), (e: unknown) => e instanceof SmbError && e.statusName === 'STATUS_BAD_NETWORK_NAME');
+});
+
+void writeFile;
