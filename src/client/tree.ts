@@ -333,7 +333,8 @@ async function inChunks(total: number, chunk: number, o: TransferOptions, io: (a
     while (next < total) {
       const at = next;
       next += chunk;
-      o.onProgress?.(await io(at, Math.min(chunk, total - at)));
+      const done = await io(at, Math.min(chunk, total - at));
+      o.onProgress?.(done);
     }
   };
   await Promise.all(Array.from({ length: o.depth ?? 8 }, worker));
