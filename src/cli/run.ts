@@ -6,10 +6,11 @@ import { InvalidValue } from '../config/errors.js';
 import { parsePort } from '../config/values.js';
 import { isLogLevel, LOG_LEVELS } from '../log.js';
 import { CliError } from './errors.js';
-import { MAIN_USAGE, SERVE_USAGE, USER_USAGE } from './usage.js';
+import { MAIN_USAGE, SERVE_USAGE, TRANSFER_USAGE, USER_USAGE } from './usage.js';
+import { get, put } from './transfer.js';
 import { startServe } from './serve.js';
 import { resolvePassdbPath, userAdd, userDel, userList } from './user.js';
-import { promptNewPassword, readPasswordFromStream } from './password.js';
+import { promptNewPassword, promptPassword, readPasswordFromStream } from './password.js';
 
 export interface CliIO {
   stdin: Readable & { isTTY?: boolean };
@@ -67,6 +68,9 @@ async function dispatch(argv: string[], io: CliIO): Promise<number | undefined> 
       return serveCommand(rest, io);
     case 'user':
       return userCommand(rest, io);
+    case 'get':
+    case 'put':
+      return transferCommand(command, rest, io);
     default:
       throw new CliError(`unknown command "${command}"`, 2, MAIN_USAGE);
   }
@@ -168,6 +172,27 @@ async function userCommand(args: string[], io: CliIO): Promise<number> {
       for (const u of await userList(passdb)) io.stdout.write(`${u}\n`);
       return 0;
   }
+}
+
+async function transferCommand(command: 'get' | 'put', args: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parse(
+    args,
+    { user: { type: 'string', short: 'U' }, 'password-stdin': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    TRANSFER_USAGE,
+  );
+  if (values.help) {
+    io.stdout.write(TRANSFER_USAGE);
+    return 0;
+  }
+  if (positionals.length !== 2) throw new CliError(`${command}: needs a source and a destination`, 2, TRANSFER_USAGE);
+  if (!values.user) throw new CliError(`${command}: -U USER is required`, 2, TRANSFER_USAGE);
+  const [domain, user] = values.user.includes('/') || values.user.includes('\\') ? values.user.split(/[/\\]/, 2) : ['', values.user];
+  const password = values['password-stdin'] ? await readPasswordFromStream(io.stdin) : await promptPassword('Password: ', io.stdin, io.stderr);
+  const cred = { user: user!, domain, password };
+  const [a, b] = positionals as [string, string];
+  if (command === 'get') await get(a, b, cred, { stderr: io.stderr as NodeJS.WritableStream });
+  else await put(a, b, cred, { stderr: io.stderr as NodeJS.WritableStream });
+  return 0;
 }
 
 function version(): string {

@@ -7,6 +7,8 @@ Commands:
   user add NAME   add a user, or change its password
   user del NAME   remove a user
   user list       list users
+  get //HOST[:PORT]/SHARE/PATH LOCAL   copy a file from a server
+  put LOCAL //HOST[:PORT]/SHARE/PATH   copy a file to a server
 
 Options:
   -h, --help      show help (also: smb3d <command> --help)
@@ -58,4 +60,16 @@ Options:
   -h, --help          show this help
 
 ${PASSDB_DEFAULTS}
+`;
+
+export const TRANSFER_USAGE = `Usage: smb3d get //HOST[:PORT]/SHARE/PATH LOCAL -U USER [--password-stdin]
+       smb3d put LOCAL //HOST[:PORT]/SHARE/PATH -U USER [--password-stdin]
+
+Copies one file with smb3d's own SMB 3.1.1 client (signed; sealed when the server asks).
+The password is asked without echo, or read from the first line of stdin with --password-stdin.
+On failure the exit status is 1 and the message names the NTSTATUS.
+
+Options:
+  -U, --user [DOMAIN/]USER   user to log on as
+  --password-stdin           read the password from stdin
 `;
