@@ -1,7 +1,7 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -142,8 +142,19 @@ test('client: 64 MiB round trip through streams with pipelined 1 MiB requests, S
   }
 });
 
+test('client: 64 KiB requests 64 deep stay inside the credit window and keep order', async () => {
+  const c = await connect(opts());
+  try {
+    const data = randomBytes(8 * 1024 * 1024 + 1);
+    await c.tree.writeFile('many.bin', data, { chunkSize: 65536, depth: 64 });
+    assert.deepEqual(await c.tree.readFile('many.bin', { chunkSize: 65536, depth: 64 }), data);
+    await c.tree.rm('many.bin');
+  } finally {
+    await c.close();
+  }
+});
+
 test('client: a missing share is STATUS_BAD_NETWORK_NAME', async () => {
   await assert.rejects(connect(opts({ share: 'nosuch' })), (e: unknown) => e instanceof SmbError && e.statusName === 'STATUS_BAD_NETWORK_NAME');
 });
 
-void writeFile;
