@@ -316,6 +316,30 @@ export class SmbFile {
     await this.req(Command.SET_INFO, [b, data]);
   }
 
+  /**
+   * CHANGE_NOTIFY on a directory handle: the server answers STATUS_PENDING at once and the real
+   * answer when something changes, so this resolves only then. `filter` is a FILE_NOTIFY_CHANGE_* mask.
+   */
+  async changeNotify(filter = 0x17f, recursive = false): Promise<Array<{ action: number; name: string }>> {
+    const b = Buffer.alloc(32);
+    b.writeUInt16LE(32, 0);
+    b.writeUInt16LE(recursive ? 1 : 0, 2);
+    b.writeUInt32LE(65536, 4);
+    this.fileId.copy(b, 8);
+    b.writeUInt32LE(filter, 24);
+    const r = await this.req(Command.CHANGE_NOTIFY, b, 65536, [Status.NOTIFY_ENUM_DIR]);
+    const buf = responseBuffer(r.msg, 2, 4);
+    const rd = new Reader(buf);
+    const out: Array<{ action: number; name: string }> = [];
+    for (let off = 0; buf.length; ) {
+      out.push({ action: rd.u32(off + 4), name: rd.utf16(off + 12, rd.u32(off + 8)) });
+      const next = rd.u32(off);
+      if (!next) break;
+      off += next;
+    }
+    return out;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

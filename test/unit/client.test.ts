@@ -154,6 +154,26 @@ test('client: 64 KiB requests 64 deep stay inside the credit window and keep ord
   }
 });
 
+test('client: CHANGE_NOTIFY goes async (STATUS_PENDING interim) and completes when another client writes', async () => {
+  const watcher = await connect(opts({ encrypt: true }));
+  const writer = await connect(opts());
+  try {
+    await watcher.tree.mkdir('watched');
+    const d = await watcher.tree.open('watched', { access: 0x1 | 0x80 | 0x100000, options: 1 });
+    const notified = d.changeNotify();
+    await new Promise((r) => setTimeout(r, 100));
+    await writer.tree.writeFile('watched/new.txt', Buffer.from('x'));
+    const changes = await notified;
+    assert.ok(changes.some((c) => c.name === 'new.txt'), JSON.stringify(changes));
+    await d.close();
+    await writer.tree.rm('watched/new.txt');
+    await writer.tree.rm('watched');
+  } finally {
+    await watcher.close();
+    await writer.close();
+  }
+});
+
 test('client: a missing share is STATUS_BAD_NETWORK_NAME', async () => {
   await assert.rejects(connect(opts({ share: 'nosuch' })), (e: unknown) => e instanceof SmbError && e.statusName === 'STATUS_BAD_NETWORK_NAME');
 });
