@@ -2,9 +2,9 @@ import { SpnegoNtlmInitiator } from '../auth/initiator.js';
 import { ntHashFromPassword } from '../auth/ntlm-crypto.js';
 import { Command, HeaderFlags, SecurityMode, SessionFlags, ShareFlags, SMB2_HEADER_SIZE } from '../protocol/constants.js';
 import { Status } from '../protocol/status.js';
-import { createSigner, deriveSessionKeys, verify } from '../crypto/index.js';
+import { createSigner, deriveSessionKeys } from '../crypto/index.js';
 import { SmbError } from './errors.js';
-import type { ChannelSecurity, Connection, RequestOptions, Response } from './connection.js';
+import { verifyResponse, type ChannelSecurity, type Connection, type RequestOptions, type Response } from './connection.js';
 import type { NegotiateResult } from './negotiate.js';
 import { responseBuffer } from './messages.js';
 import { Tree } from './tree.js';
@@ -70,9 +70,7 @@ export class Session {
       };
       // 3.x servers sign the final SESSION_SETUP response with the new key: it proves they hold it too.
       if (security.signer && r2.flags & HeaderFlags.SIGNED && !security.encrypt) {
-        const copy = Buffer.from(r2.msg);
-        copy.fill(0, 48, 64);
-        const ok = verify(security.signer, copy, { messageId: copy.readBigUInt64LE(24), isResponse: true, isCancel: false }, r2.msg.subarray(48, 64));
+        const ok = verifyResponse(security.signer, r2.msg);
         if (!ok) throw new SmbError(Status.ACCESS_DENIED, Command.SESSION_SETUP, 'bad signature on the final response');
       }
       conn.addSession(security);

@@ -11,6 +11,8 @@ import { createServer, connect, SmbError, type SmbServer } from '../../src/index
 import { ntHashFromPassword } from '../../src/auth/index.js';
 import { Cipher, SigningAlgorithm } from '../../src/protocol/constants.js';
 import type { ConnectOptions } from '../../src/client/index.js';
+import { verifyResponse } from '../../src/client/connection.js';
+import { createSigner } from '../../src/crypto/index.js';
 
 let server: SmbServer;
 let dir: string;
@@ -171,6 +173,19 @@ test('client: CHANGE_NOTIFY goes async (STATUS_PENDING interim) and completes wh
   } finally {
     await watcher.close();
     await writer.close();
+  }
+});
+
+test('client: verifyResponse accepts a signed response and refuses a tampered one', () => {
+  for (const algo of [SigningAlgorithm.HMAC_SHA256, SigningAlgorithm.AES_CMAC, SigningAlgorithm.AES_GMAC]) {
+    const signer = createSigner(algo, randomBytes(16));
+    const msg = Buffer.concat([Buffer.alloc(64), randomBytes(1000)]);
+    msg.writeUInt32LE(0x424d53fe, 0);
+    msg.writeBigUInt64LE(7n, 24);
+    signer.sign(msg, { messageId: 7n, isResponse: true, isCancel: false }).copy(msg, 48);
+    assert.equal(verifyResponse(signer, msg), true);
+    msg[500]! ^= 1;
+    assert.equal(verifyResponse(signer, msg), false);
   }
 });
 
