@@ -13,6 +13,27 @@ export function ioctlPayloadSize(req: Request): number {
   return Math.max(r.u32(b + 28), r.u32(b + 44));
 }
 
+/**
+ * FSCTL_SMBTORTURE_FORCE_UNACKED_TIMEOUT alters the connection, not a file: smbtorture sends it
+ * without session or tree, as Samba accepts it.
+ */
+export function ioctlIsSessionless(req: Request): boolean {
+  return req.r.u32(b + 4) === Fsctl.SMBTORTURE_FORCE_UNACKED_TIMEOUT;
+}
+
+/**
+ * Honoured only with `smbd:FSCTL_SMBTORTURE = yes` in [global] (Samba's switch, so one config
+ * serves both servers): from then on the connection's break deliveries never see an ack, as if
+ * its link had died, and the break goes to the next channel after 6×RTO.
+ */
+function forceUnackedTimeout(req: Request, input: Buffer): IoctlResult {
+  if (!req.server.globalFlag('smbd:FSCTL_SMBTORTURE')) fail(Status.INVALID_DEVICE_REQUEST, 'smbd:FSCTL_SMBTORTURE is off');
+  if (input.length !== 0) fail(Status.INVALID_PARAMETER);
+  req.conn.transport.ack.forceUnacked = true;
+  req.conn.log.info('FSCTL_SMBTORTURE_FORCE_UNACKED_TIMEOUT: acks are ignored on this connection from now on');
+  return { output: Buffer.alloc(0) };
+}
+
 interface IoctlResult {
   status?: number;
   output: Buffer;
@@ -32,6 +53,9 @@ export async function ioctl(req: Request): Promise<Reply> {
   const fileId = r.bytes(b + 8, 16);
   let result: IoctlResult;
   switch (ctlCode) {
+    case Fsctl.SMBTORTURE_FORCE_UNACKED_TIMEOUT:
+      result = forceUnackedTimeout(req, input);
+      break;
     case Fsctl.VALIDATE_NEGOTIATE_INFO:
       result = validateNegotiate(req, input, maxOutput);
       break;

@@ -1,7 +1,6 @@
 // Replay detection for LOCK ([MS-SMB2] 3.3.5.14, requirement R4): a client that lost a channel
 // resends its LOCK on another one, and the lock must not be applied (or fail) twice.
 import { Capabilities } from '../protocol/constants.js';
-import { parseBool } from '../config/values.js';
 import type { Request } from '../server/request.js';
 import type { Open } from '../server/state/open.js';
 
@@ -39,11 +38,5 @@ export function recordLockSequence(open: Open, slot: LockSequenceSlot | undefine
 }
 
 function checkingDisabled(req: Request): boolean {
-  const v = req.server.options.globals?.['smb2 disable lock sequence checking'];
-  if (v === undefined) return false;
-  try {
-    return parseBool(v);
-  } catch {
-    return false;
-  }
+  return req.server.globalFlag('smb2 disable lock sequence checking');
 }

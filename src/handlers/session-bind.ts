@@ -6,6 +6,9 @@ import { sessionSigner, verifyRequest } from '../server/security.js';
 import type { Channel } from '../server/state/session.js';
 import type { Reply, Request } from '../server/request.js';
 
+/** Windows Server 2012 and later, and Samba, take at most 32 channels per session. */
+export const MAX_CHANNELS = 32;
+
 /**
  * SESSION_SETUP with SMB2_SESSION_FLAG_BINDING ([MS-SMB2] 3.3.5.5.2): a new connection of the same
  * client joins an existing session after authenticating as the same user. The channel gets its own
@@ -34,6 +37,7 @@ export async function bindSession(req: Request, token: Buffer, respond: (flags: 
   let channel: Channel | undefined = session.channels.get(conn);
   if (channel && channel.signingKey.length > 0) fail(Status.REQUEST_NOT_ACCEPTED, 'already bound');
   if (session.identity?.isGuest || session.identity?.isAnonymous) fail(Status.NOT_SUPPORTED);
+  if (!channel && session.channels.size >= MAX_CHANNELS) fail(Status.INSUFFICIENT_RESOURCES, `session has ${MAX_CHANNELS} channels`);
   if (!channel) {
     channel = { connection: conn, signingKey: Buffer.alloc(0) };
     session.channels.set(conn, channel);

@@ -56,7 +56,7 @@ const defaultSources: InterfaceSources = { networkInterfaces: os.networkInterfac
 
 /**
  * The addresses a client may open channels to: every non-loopback address of the machine that the
- * server listens on (all of them when it listens on the wildcard), with interface index, speed and
+ * server listens on (loopback only where `interfaces` names it) (all of them when it listens on the wildcard), with interface index, speed and
  * RSS capability detected on Linux, or as the `interfaces` option states them (Samba's syntax).
  */
 export function advertisedInterfaces(
@@ -71,10 +71,12 @@ export function advertisedInterfaces(
     if (!addrs) continue;
     const facts = sources.linkFacts(name);
     for (const a of addrs) {
-      if (a.internal) continue;
       if (!wildcard && !listen!.includes(a.address)) continue;
       const spec = specs?.find((s) => s.name === name || s.name === a.address);
       if (specs?.length && !spec) continue;
+      // Clients on other machines cannot reach loopback; a lab (network namespace, smbtorture on
+      // the same host) can, and says so by naming it in `interfaces`.
+      if (a.internal && !spec) continue;
       out.push({
         ifIndex: spec?.ifIndex ?? facts.ifIndex ?? 0,
         speed: BigInt(spec?.speed ?? (facts.speedMbps !== undefined ? facts.speedMbps * 1_000_000 : Number(DEFAULT_LINK_SPEED))),

@@ -203,6 +203,8 @@ export const Fsctl = {
   SRV_COPYCHUNK_WRITE: 0x001480f2,
   LMR_REQUEST_RESILIENCY: 0x001401d4,
   QUERY_NETWORK_INTERFACE_INFO: 0x001401fc,
+  /** Samba's test-only control: the connection pretends its peer acknowledges nothing (R10). */
+  SMBTORTURE_FORCE_UNACKED_TIMEOUT: 0x83848003,
   SET_REPARSE_POINT: 0x000900a4,
   GET_REPARSE_POINT: 0x000900a8,
   VALIDATE_NEGOTIATE_INFO: 0x00140204,
@@ -213,7 +215,6 @@ export const Fsctl = {
   GET_COMPRESSION: 0x0009003c,
   SET_COMPRESSION: 0x0009c040,
   CREATE_OR_GET_OBJECT_ID: 0x000900c0,
-  SMBTORTURE_FORCE_UNACKED_TIMEOUT: 0x83840003,
 } as const;
 
 /** The FileId a related compound request uses to mean "the one from the previous request". */

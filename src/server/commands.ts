@@ -8,7 +8,7 @@ import { close, flush, read, write, readPayloadSize, writePayloadSize } from '..
 import { queryDirectory, queryDirectoryPayloadSize } from '../handlers/query-directory.js';
 import { queryInfo } from '../handlers/query-info.js';
 import { setInfo } from '../handlers/set-info.js';
-import { ioctl, ioctlPayloadSize } from '../handlers/ioctl.js';
+import { ioctl, ioctlPayloadSize, ioctlIsSessionless } from '../handlers/ioctl.js';
 import { lock } from '../handlers/lock.js';
 import { changeNotify } from '../handlers/change-notify.js';
 import { oplockBreakAck } from '../handlers/oplock-break.js';
@@ -40,7 +40,7 @@ export const COMMANDS: Record<number, CommandSpec> = {
   [Command.READ]: { name: 'READ', handler: read, structureSize: 49, needsSession: true, needsTree: true, changesState: false, payloadSize: readPayloadSize },
   [Command.WRITE]: { name: 'WRITE', handler: write, structureSize: 49, needsSession: true, needsTree: true, changesState: true, payloadSize: writePayloadSize },
   [Command.LOCK]: { name: 'LOCK', handler: lock, structureSize: 48, needsSession: true, needsTree: true, changesState: true },
-  [Command.IOCTL]: { name: 'IOCTL', handler: ioctl, structureSize: 57, needsSession: true, needsTree: true, changesState: true, payloadSize: ioctlPayloadSize },
+  [Command.IOCTL]: { name: 'IOCTL', handler: ioctl, structureSize: 57, needsSession: true, needsTree: true, changesState: true, payloadSize: ioctlPayloadSize, sessionless: ioctlIsSessionless },
   [Command.ECHO]: { name: 'ECHO', handler: echo, structureSize: 4, needsSession: false, needsTree: false, changesState: false },
   [Command.QUERY_DIRECTORY]: { name: 'QUERY_DIRECTORY', handler: queryDirectory, structureSize: 33, needsSession: true, needsTree: true, changesState: false, payloadSize: queryDirectoryPayloadSize },
   [Command.CHANGE_NOTIFY]: { name: 'CHANGE_NOTIFY', handler: changeNotify, structureSize: 32, needsSession: true, needsTree: true, changesState: false },

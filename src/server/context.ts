@@ -1,3 +1,4 @@
+import { parseBool } from '../config/values.js';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ServerOptions, UserStore } from './options.js';
@@ -83,5 +84,16 @@ export class ServerContext {
 
   globalOption(name: string): string | undefined {
     return this.options.globals?.[name.toLowerCase()];
+  }
+
+  /** A yes/no [global] option read where it is used; absent or unparsable counts as no. */
+  globalFlag(name: string): boolean {
+    const v = this.globalOption(name);
+    if (v === undefined) return false;
+    try {
+      return parseBool(v);
+    } catch {
+      return false;
+    }
   }
 }

@@ -219,7 +219,7 @@ async function runHandler(req: Request, charge: number): Promise<Reply> {
     const needed = Math.max(1, Math.ceil(spec.payloadSize(req) / 65536));
     if (charge < needed) throw new NtStatusError(Status.INVALID_PARAMETER, `credit charge ${charge} < ${needed}`);
   }
-  if (spec.needsSession) {
+  if (spec.needsSession && !spec.sessionless?.(req)) {
     const session = conn.server.sessions.get(header.sessionId);
     if (!session || !session.channels.has(conn)) throw new NtStatusError(Status.USER_SESSION_DELETED);
     if (!session.isValid) {

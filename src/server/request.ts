@@ -126,6 +126,8 @@ export interface CommandSpec {
   structureSizes?: readonly number[];
   needsSession: boolean;
   needsTree: boolean;
+  /** Requests of a command that needs a session which act on the connection alone (test IOCTLs). */
+  sessionless?: (req: Request) => boolean;
   /** State-changing commands take part in channel-sequence checks (multichannel). */
   changesState: boolean;
   /** Bytes of payload for credit charge validation (LARGE_MTU). */

@@ -5,6 +5,7 @@ import { ServerContext } from './context.js';
 import { Share } from './shares.js';
 import { Connection } from './connection.js';
 import { PosixBackend } from '../vfs/posix.js';
+import { AckTracker } from '../transport/ack-tracker.js';
 
 const noUsers: UserStore = { get: async () => undefined };
 
@@ -42,6 +43,9 @@ export class SmbServer {
   /** Starts listening on every configured address; resolves when all are bound. */
   async listen(): Promise<void> {
     await this.prepareShares();
+    if (!AckTracker.available && this.options.multiChannel !== false) {
+      this.context.logger.warn('TCP_INFO is not readable here: oplock and lease breaks count as delivered once written, a dead channel is noticed only when its socket fails');
+    }
     const port = this.options.port ?? 445;
     const addrs = this.options.listen?.length ? this.options.listen : [undefined];
     let boundPort = port;

@@ -1,5 +1,6 @@
 import type net from 'node:net';
 import { Framer, FrameError, framePrefix } from './framer.js';
+import { AckTracker, type AckOutcome } from './ack-tracker.js';
 
 export interface TransportEvents {
   onFrame(frame: Buffer): void;
@@ -20,6 +21,8 @@ export class TcpTransport {
   readonly remotePort: number;
   readonly localAddress: string;
   readonly localPort: number;
+  /** Which written bytes the peer's TCP has acknowledged (break delivery, R6). */
+  readonly ack: AckTracker;
 
   constructor(
     readonly socket: net.Socket,
@@ -31,6 +34,7 @@ export class TcpTransport {
     this.remotePort = socket.remotePort ?? 0;
     this.localAddress = socket.localAddress ?? '';
     this.localPort = socket.localPort ?? 0;
+    this.ack = new AckTracker(() => (socket as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1);
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 60_000);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
@@ -84,9 +88,20 @@ export class TcpTransport {
     return len + 4;
   }
 
+  /**
+   * Sends a message and resolves when the peer's TCP acknowledged all of it ('acked'), when 6×RTO
+   * passed without that ('timeout'), or when the connection ended first ('closed').
+   */
+  sendAcknowledged(parts: Buffer[]): Promise<AckOutcome> {
+    if (this.closed) return Promise.resolve('closed');
+    this.send(parts);
+    return this.ack.waitFor(this.bytesWritten);
+  }
+
   close(reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.ack.close();
     this.socket.destroy();
     this.events.onClose(reason);
   }

@@ -22,6 +22,8 @@ export interface StartOptions {
    */
   configShares?: Record<string, string>;
   args?: string[];
+  /** Run the server inside this network namespace (see harness/netns.ts); needs root. */
+  netns?: string;
   logLevel?: string;
   startTimeoutMs?: number;
 }
@@ -104,7 +106,9 @@ async function startIn(tmp: string, opts: StartOptions): Promise<Smb3dHandle> {
   }
   args.push(...(opts.args ?? []));
 
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
+  // `ip netns exec` execs the program, so the child's PID stays the server's.
+  const [file, argv] = opts.netns ? ['ip', ['netns', 'exec', opts.netns, process.execPath, CLI, ...args]] : [process.execPath, [CLI, ...args]];
+  const child = spawn(file, argv, { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   let output = '';
   let exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;

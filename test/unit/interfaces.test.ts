@@ -29,6 +29,12 @@ test('only listened-on addresses, never loopback, and the interfaces option over
   assert.deepEqual(list.map((i) => [i.address, i.ifIndex, i.speed, i.rss]), [['198.51.100.7', 65, 1_000_000_000n, true]]);
 });
 
+test('loopback is advertised only when the interfaces option names it', () => {
+  assert.deepEqual(advertisedInterfaces(undefined, [{ name: '127.0.0.1' }], sources).map((i) => i.address), ['127.0.0.1']);
+  assert.deepEqual(advertisedInterfaces(undefined, [{ name: 'lo' }], sources).map((i) => i.address), ['127.0.0.1']);
+  assert.deepEqual(advertisedInterfaces(['127.0.0.1'], [{ name: 'eth1' }], sources), []);
+});
+
 test('NETWORK_INTERFACE_INFO records are 152 bytes, chained, with SOCKADDR_STORAGE', () => {
   const buf = encodeInterfaceInfo(advertisedInterfaces(undefined, undefined, sources));
   assert.equal(buf.length, 3 * 152);
