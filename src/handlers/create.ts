@@ -195,7 +195,8 @@ async function createFile(req: Request, tree: TreeConnect, p: CreateParams): Pro
   }
 }
 
-function waitOrAbort(waits: Promise<void>[], signal: AbortSignal): Promise<void> {
+/** Waits for every promise, or rejects with STATUS_CANCELLED when the request is cancelled. */
+export function waitOrAbort(waits: Promise<void>[], signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(new NtStatusError(Status.CANCELLED));
     const onAbort = (): void => reject(new NtStatusError(Status.CANCELLED));

@@ -220,3 +220,21 @@ export function breakHandleCaching<O extends OplockHolder>(file: FileObject<O> |
   }
   return waits;
 }
+
+/**
+ * A rename through a leased open first takes H caching away from the file's other leases (not the
+ * renamer's own, not oplocks), as smbd does (smb2.lease.v2_rename, rename_wait): a client caching a
+ * handle would otherwise keep a stale name. Returns the breaks to wait for before renaming.
+ */
+export function breakHandleLeasesForRename<O extends OplockHolder>(file: FileObject<O> | undefined, renamer: O, send: BreakSender<O>): Promise<void>[] {
+  const waits: Promise<void>[] = [];
+  if (!file || !renamer.lease) return waits;
+  for (const o of file.opens) {
+    if (o === renamer || o.closed || o.disconnected || !o.lease || o.lease === renamer.lease) continue;
+    const held = o.lease.state;
+    if (!(held & H)) continue;
+    breakTo(o, held & ~H, send);
+    if (breakPending(o)) waits.push(whenBreakSettled(o));
+  }
+  return waits;
+}
