@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Lease, LeaseState, LeaseTable, filterLeaseRequest, parseLeaseContext, encodeLeaseContext, leaseToOplock, oplockToLease } from '../../src/locking/leases.js';
-import { evaluateOpen, breakLevelIIOthers, breakHandleLeasesForRename, finishBreak, type BreakSender, type OplockHolder } from '../../src/locking/oplocks.js';
+import { evaluateOpen, breakLevelIIOthers, breakHandleLeasesForRename, breakHandleLeasesForDelete, finishBreak, type BreakSender, type OplockHolder } from '../../src/locking/oplocks.js';
 import { FileObject } from '../../src/locking/share-modes.js';
 import { OplockLevel, Access } from '../../src/protocol/constants.js';
 import { NtStatusError, Status } from '../../src/protocol/status.js';
@@ -221,4 +221,26 @@ test('a rename through a leased open breaks H of other leases and waits; its own
   file.opens.add(plain);
   assert.deepEqual(breakHandleLeasesForRename(file, plain, r.send), []);
   assert.equal(r.leases.length, 1);
+});
+
+test('a delete-on-close open breaks H of leases with other keys and waits; its own key and oplocks stay', async () => {
+  const file = new FileObject<OplockHolder>('1', 'a');
+  const other = new Lease<OplockHolder>('g', key(1), '1', 1, undefined, 0);
+  other.state = R | H;
+  const own = new Lease<OplockHolder>('h', key(2), '1', 1, undefined, 0);
+  own.state = R | H;
+  const o1 = holder({ oplockLevel: OplockLevel.LEASE, lease: other });
+  const o2 = holder({ oplockLevel: OplockLevel.LEASE, lease: own });
+  const batch = holder({ oplockLevel: OplockLevel.BATCH });
+  file.opens.add(o1).add(o2).add(batch);
+  const r = recorder();
+  const waits = breakHandleLeasesForDelete(file, { clientGuid: 'h', key: key(2), state: R }, r.send);
+  assert.deepEqual(r.leases, [{ from: R | H, to: R, ack: true }]);
+  assert.deepEqual(r.oplocks, []);
+  assert.equal(waits.length, 1);
+  assert.equal(own.state, R | H);
+  other.acknowledge(R);
+  await Promise.all(waits);
+  assert.deepEqual(breakHandleLeasesForDelete(file, undefined, r.send).length, 1, 'without a lease of its own, every H lease breaks');
+  assert.deepEqual(r.leases.at(-1), { from: R | H, to: R, ack: true });
 });
