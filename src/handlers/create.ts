@@ -13,7 +13,7 @@ import { Writer } from '../protocol/writer.js';
 import { FileAttribute, pipeStat, type FileStat, type VfsHandle } from '../vfs/types.js';
 import { normalizeSmbPath } from '../vfs/paths.js';
 import { checkShareAccess } from '../locking/share-modes.js';
-import { evaluateOpen, grantedOplockLevel, isOplockStatOpen } from '../locking/oplocks.js';
+import { breakHandleLeasesForDelete, evaluateOpen, grantedOplockLevel, isOplockStatOpen } from '../locking/oplocks.js';
 import { Lease, LeaseState, encodeLeaseContext, parseLeaseContext, type LeaseRequest } from '../locking/leases.js';
 import { DURABLE_V1_TIMEOUT_MS, durableV2Timeout } from '../server/durable.js';
 import { closeOpen } from '../server/lifecycle.js';
@@ -195,7 +195,8 @@ async function createFile(req: Request, tree: TreeConnect, p: CreateParams): Pro
   }
 }
 
-function waitOrAbort(waits: Promise<void>[], signal: AbortSignal): Promise<void> {
+/** Waits for every promise, or rejects with STATUS_CANCELLED when the request is cancelled. */
+export function waitOrAbort(waits: Promise<void>[], signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(new NtStatusError(Status.CANCELLED));
     const onAbort = (): void => reject(new NtStatusError(Status.CANCELLED));
@@ -251,6 +252,11 @@ async function openOnce(req: Request, tree: TreeConnect, p: CreateParams, ctx: C
     if (stat.attributes & FileAttribute.READONLY) {
       if (p.options & CreateOptions.DELETE_ON_CLOSE) fail(Status.CANNOT_DELETE);
       if (!stat.isDirectory && (hasAny(access, Access.FILE_WRITE_DATA | Access.FILE_APPEND_DATA) || overwrite)) fail(Status.ACCESS_DENIED, 'read-only file');
+    }
+    // Leases caching a handle give H up before a delete-on-close open goes ahead.
+    if (p.options & CreateOptions.DELETE_ON_CLOSE && !stat.isDirectory) {
+      const waits = breakHandleLeasesForDelete(file, leaseIntent, sendOplockBreak);
+      if (waits.length) return { wait: waits };
     }
     handle = await backend.open(existing, flagsFor(access, overwrite));
     if (overwrite) {

@@ -13,7 +13,8 @@ import { normalizeSmbPath } from '../vfs/paths.js';
 import { FileAttribute } from '../vfs/types.js';
 import type { Open } from '../server/state/open.js';
 import type { FileObject } from '../locking/share-modes.js';
-import { breakLevelIIOthers } from '../locking/oplocks.js';
+import { breakHandleLeasesForRename, breakLevelIIOthers } from '../locking/oplocks.js';
+import { waitOrAbort } from './create.js';
 import { sendOplockBreak } from '../server/breaks.js';
 import type { Reply, Request } from '../server/request.js';
 import { refuseRenameWithOpenStreams } from '../server/stream-files.js';
@@ -46,7 +47,7 @@ export async function setInfo(req: Request): Promise<Reply> {
   if (open.tree.share.config.readOnly && infoType !== InfoType.FILE) fail(Status.ACCESS_DENIED);
   switch (infoType) {
     case InfoType.FILE:
-      await setFileInfo(open, infoClass, data);
+      await setFileInfo(req, open, infoClass, data);
       break;
     case InfoType.FILESYSTEM:
       fail(Status.NOT_SUPPORTED);
@@ -65,7 +66,7 @@ function need(open: Open, bits: number): void {
   if (!(open.grantedAccess & bits)) fail(Status.ACCESS_DENIED);
 }
 
-async function setFileInfo(open: Open, infoClass: number, data: Buffer): Promise<void> {
+async function setFileInfo(req: Request, open: Open, infoClass: number, data: Buffer): Promise<void> {
   const backend = open.tree.share.backend!;
   const readOnly = open.tree.share.config.readOnly;
   const writes = infoClass !== FileInfoClass.Position && infoClass !== FileInfoClass.Mode;
@@ -89,7 +90,7 @@ async function setFileInfo(open: Open, infoClass: number, data: Buffer): Promise
       return;
     }
     case FileInfoClass.Rename:
-      return rename(open, data);
+      return rename(req, open, data);
     case FileInfoClass.Disposition: {
       need(open, Access.DELETE);
       const { deletePending } = decodeFileDispositionInformation(data);
@@ -141,7 +142,7 @@ async function setFileInfo(open: Open, infoClass: number, data: Buffer): Promise
   }
 }
 
-async function rename(open: Open, data: Buffer): Promise<void> {
+async function rename(req: Request, open: Open, data: Buffer): Promise<void> {
   need(open, Access.DELETE);
   const info = decodeFileRenameInformation(data);
   if (info.rootDirectory !== 0n) fail(Status.INVALID_PARAMETER, 'relative rename not supported');
@@ -153,6 +154,14 @@ async function rename(open: Open, data: Buffer): Promise<void> {
   if (target === '') fail(Status.OBJECT_NAME_INVALID);
   if (open.file?.deletePending) fail(Status.DELETE_PENDING);
   refuseIfParentOpenForDelete(share.files.values(), target);
+  // Other leases caching a handle give H up first; the rename answers interim meanwhile.
+  for (;;) {
+    const waits = breakHandleLeasesForRename(open.file, open, sendOplockBreak);
+    if (waits.length === 0) break;
+    req.goAsync();
+    await waitOrAbort(waits, req.signal);
+    if (open.closed) fail(Status.FILE_CLOSED);
+  }
   await share.pathLocks.run(target.toLowerCase(), async () => {
     const existing = await backend.resolveCase(target);
     const sameFile = existing !== null && existing.toLowerCase() === open.path.toLowerCase();

@@ -220,3 +220,35 @@ export function breakHandleCaching<O extends OplockHolder>(file: FileObject<O> |
   }
   return waits;
 }
+
+/**
+ * A rename through a leased open first takes H caching away from the file's other leases (not the
+ * renamer's own, not oplocks), as smbd does (smb2.lease.v2_rename, rename_wait): a client caching a
+ * handle would otherwise keep a stale name. Returns the breaks to wait for before renaming.
+ */
+export function breakHandleLeasesForRename<O extends OplockHolder>(file: FileObject<O> | undefined, renamer: O, send: BreakSender<O>): Promise<void>[] {
+  if (!renamer.lease) return [];
+  return breakOtherHandleLeases(file, (o) => o === renamer || o.lease === renamer.lease, send);
+}
+
+/**
+ * An open asking for delete-on-close takes H caching away from the file's other leases (not its own
+ * lease key's, not oplocks), so that their clients close cached handles and the delete can happen
+ * (Windows; smb2.lease.unlink, which smbd fails). Returns the breaks to wait for before opening.
+ */
+export function breakHandleLeasesForDelete<O extends OplockHolder>(file: FileObject<O> | undefined, lease: OpenIntent['lease'], send: BreakSender<O>): Promise<void>[] {
+  return breakOtherHandleLeases(file, (o) => sameLease(o, lease), send);
+}
+
+function breakOtherHandleLeases<O extends OplockHolder>(file: FileObject<O> | undefined, exempt: (o: O) => boolean, send: BreakSender<O>): Promise<void>[] {
+  const waits: Promise<void>[] = [];
+  if (!file) return waits;
+  for (const o of file.opens) {
+    if (o.closed || o.disconnected || !o.lease || exempt(o)) continue;
+    const held = o.lease.state;
+    if (!(held & H)) continue;
+    breakTo(o, held & ~H, send);
+    if (breakPending(o)) waits.push(whenBreakSettled(o));
+  }
+  return waits;
+}

@@ -129,12 +129,38 @@ function sessionChannels(session: Session): Target[] {
   return out.sort((a, b) => a.conn.id - b.conn.id);
 }
 
-/** Live channels of every session that holds an open of the lease, oldest first, each once. */
+/**
+ * Where a lease break may go: the live connections of the lease's client (its ClientGUID), oldest
+ * first, whichever session holds the lease's opens. A lease belongs to the client, not to one
+ * session or connection ([MS-SMB2] 3.3.1.4, 3.3.4.7), and smbd sends the break on the client's
+ * first connection (smbtorture smb2.lease.v2_complex1 expects that for a lease whose only open is
+ * on the client's second connection). Each connection goes with a session bound to it that can
+ * encrypt the notification, one holding an open of the lease where there is one.
+ */
 function leaseChannels(lease: Lease<Open>): Target[] {
-  const byConn = new Map<Connection, Target>();
-  for (const open of lease.opens) {
-    if (open.closed || open.disconnected) continue;
-    for (const t of sessionChannels(open.session)) if (!byConn.has(t.conn)) byConn.set(t.conn, t);
+  const holders = new Set<Session>();
+  for (const open of lease.opens) if (!open.closed && !open.disconnected) holders.add(open.session);
+  if (holders.size === 0) return [];
+  const conns = new Set<Connection>();
+  for (const session of holders) {
+    for (const conn of session.channels.keys()) {
+      conns.add(conn);
+      const client = conn.client?.guid === lease.clientGuid ? conn.client : conn.server.clients.get(lease.clientGuid);
+      for (const c of client?.connections ?? []) conns.add(c);
+    }
   }
-  return [...byConn.values()].sort((a, b) => a.conn.id - b.conn.id);
+  const out: Target[] = [];
+  for (const conn of conns) {
+    if (conn.isClosed) continue;
+    const session = sessionOn(conn, holders);
+    if (session) out.push({ conn, session });
+  }
+  return out.sort((a, b) => a.conn.id - b.conn.id);
+}
+
+/** A session bound to `conn`: one of `preferred` if any, else any of the server's. */
+function sessionOn(conn: Connection, preferred: Set<Session>): Session | undefined {
+  for (const s of preferred) if (s.channels.has(conn)) return s;
+  for (const s of conn.server.sessions.values()) if (s.channels.has(conn)) return s;
+  return undefined;
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Lease, LeaseState, LeaseTable, filterLeaseRequest, parseLeaseContext, encodeLeaseContext, leaseToOplock, oplockToLease } from '../../src/locking/leases.js';
-import { evaluateOpen, breakLevelIIOthers, finishBreak, type BreakSender, type OplockHolder } from '../../src/locking/oplocks.js';
+import { evaluateOpen, breakLevelIIOthers, breakHandleLeasesForRename, breakHandleLeasesForDelete, finishBreak, type BreakSender, type OplockHolder } from '../../src/locking/oplocks.js';
 import { FileObject } from '../../src/locking/share-modes.js';
 import { OplockLevel, Access } from '../../src/protocol/constants.js';
 import { NtStatusError, Status } from '../../src/protocol/status.js';
@@ -183,4 +183,64 @@ test('a write breaks other R caching to none but not the writer’s own lease', 
   f2.opens.add(e);
   breakLevelIIOthers(f2, e, r.send);
   assert.equal(e.oplockLevel, OplockLevel.BATCH);
+});
+
+test('a rename through a leased open breaks H of other leases and waits; its own lease, R leases and oplocks stay', async () => {
+  const file = new FileObject<OplockHolder>('1', 'a');
+  const mine = new Lease<OplockHolder>('g', key(1), '1', 2, undefined, 1);
+  mine.state = R | W | H;
+  const other = new Lease<OplockHolder>('g', key(2), '1', 2, undefined, 1);
+  other.state = R | H;
+  const readOnly = new Lease<OplockHolder>('g', key(3), '1', 2, undefined, 1);
+  readOnly.state = R;
+  const renamer = holder({ oplockLevel: OplockLevel.LEASE, lease: mine });
+  const sibling = holder({ oplockLevel: OplockLevel.LEASE, lease: mine });
+  const o2 = holder({ oplockLevel: OplockLevel.LEASE, lease: other });
+  const o3 = holder({ oplockLevel: OplockLevel.LEASE, lease: readOnly });
+  const batch = holder({ oplockLevel: OplockLevel.BATCH });
+  for (const o of [renamer, sibling, o2, o3, batch]) file.opens.add(o);
+  const r = recorder();
+  const waits = breakHandleLeasesForRename(file, renamer, r.send);
+  assert.deepEqual(r.leases, [{ from: R | H, to: R, ack: true }]);
+  assert.deepEqual(r.oplocks, []);
+  assert.equal(waits.length, 1);
+  assert.equal(mine.state, R | W | H);
+  assert.equal(batch.oplockLevel, OplockLevel.BATCH);
+  // Still breaking: asking again sends nothing new but still waits.
+  const again = breakHandleLeasesForRename(file, renamer, r.send);
+  assert.equal(r.leases.length, 1);
+  assert.equal(again.length, 1);
+  other.acknowledge(R);
+  await Promise.all([...waits, ...again]);
+  assert.equal(other.state, R);
+  assert.deepEqual(breakHandleLeasesForRename(file, renamer, r.send), [], 'nothing left to break');
+
+  // A rename through an open without a lease breaks nothing (smbd).
+  other.state = R | H;
+  const plain = holder();
+  file.opens.add(plain);
+  assert.deepEqual(breakHandleLeasesForRename(file, plain, r.send), []);
+  assert.equal(r.leases.length, 1);
+});
+
+test('a delete-on-close open breaks H of leases with other keys and waits; its own key and oplocks stay', async () => {
+  const file = new FileObject<OplockHolder>('1', 'a');
+  const other = new Lease<OplockHolder>('g', key(1), '1', 1, undefined, 0);
+  other.state = R | H;
+  const own = new Lease<OplockHolder>('h', key(2), '1', 1, undefined, 0);
+  own.state = R | H;
+  const o1 = holder({ oplockLevel: OplockLevel.LEASE, lease: other });
+  const o2 = holder({ oplockLevel: OplockLevel.LEASE, lease: own });
+  const batch = holder({ oplockLevel: OplockLevel.BATCH });
+  file.opens.add(o1).add(o2).add(batch);
+  const r = recorder();
+  const waits = breakHandleLeasesForDelete(file, { clientGuid: 'h', key: key(2), state: R }, r.send);
+  assert.deepEqual(r.leases, [{ from: R | H, to: R, ack: true }]);
+  assert.deepEqual(r.oplocks, []);
+  assert.equal(waits.length, 1);
+  assert.equal(own.state, R | H);
+  other.acknowledge(R);
+  await Promise.all(waits);
+  assert.deepEqual(breakHandleLeasesForDelete(file, undefined, r.send).length, 1, 'without a lease of its own, every H lease breaks');
+  assert.deepEqual(r.leases.at(-1), { from: R | H, to: R, ack: true });
 });
