@@ -2,12 +2,28 @@ import { randomBytes } from 'node:crypto';
 import { Connection } from './connection.js';
 import { negotiate, type NegotiateOptions, type NegotiateResult } from './negotiate.js';
 import { Session, type Credentials, type SessionOptions } from './session.js';
+import { chooseChannelTargets, type ServerInterface } from './interfaces.js';
+import type { SessionChannel } from './channels.js';
 import type { Tree } from './tree.js';
 
 export interface ConnectOptions extends NegotiateOptions, SessionOptions, Credentials {
   host: string;
   port?: number;
   share: string;
+  /**
+   * Channels wanted in all (multichannel, SMB 3.x): after the session is up, the client asks the
+   * server for its interfaces and binds up to `channels - 1` more connections. Default 1.
+   */
+  channels?: number;
+}
+
+export interface ChannelReport {
+  /** The channels bound by this call (not the first one). */
+  added: SessionChannel[];
+  /** Addresses that were tried and could not be bound, with why. */
+  failed: Array<{ address: string; error: Error }>;
+  /** What the server advertised. */
+  interfaces: ServerInterface[];
 }
 
 export interface SmbClient {
@@ -15,30 +31,53 @@ export interface SmbClient {
   negotiated: NegotiateResult;
   session: Session;
   tree: Tree;
-  /** Tree disconnect, logoff, close the socket. */
+  /** Binds up to `extra` more channels to advertised server addresses (none twice). */
+  addChannels(extra: number): Promise<ChannelReport>;
+  /** Tree disconnect, logoff, close the sockets. */
   close(): Promise<void>;
 }
 
 /** Connect, negotiate, authenticate and connect to one share: the common path in one call. */
 export async function connect(o: ConnectOptions): Promise<SmbClient> {
-  const connection = await Connection.connect(o.host, o.port ?? 445);
+  const port = o.port ?? 445;
+  const connection = await Connection.connect(o.host, port);
   try {
     const negotiated = await negotiate(connection, randomBytes(16), o);
-    const session = await Session.setup(connection, negotiated, o, o);
+    const session = await Session.setup(connection, negotiated, o, o, port);
     const tree = await session.connectTree(o.host, o.share);
-    return {
+    const client: SmbClient = {
       connection,
       negotiated,
       session,
       tree,
+      async addChannels(extra) {
+        const interfaces = await tree.queryNetworkInterfaces();
+        const first = session.channels.list[0]!;
+        const mine = interfaces.find((i) => sameAddress(i.address, connection.remoteAddress));
+        if (mine && !first.speed) first.speed = mine.speed;
+        const used = session.channels.list.map((c) => c.connection.remoteAddress);
+        const report: ChannelReport = { added: [], failed: [], interfaces };
+        for (const target of chooseChannelTargets(interfaces, extra, used)) {
+          try {
+            report.added.push(await session.bindChannel(target.address, target.speed));
+          } catch (error) {
+            report.failed.push({ address: target.address, error: error as Error });
+          }
+        }
+        return report;
+      },
       async close() {
         await tree.disconnect().catch(() => undefined);
         await session.logoff();
         connection.close();
       },
     };
+    if ((o.channels ?? 1) > 1) await client.addChannels(o.channels! - 1);
+    return client;
   } catch (e) {
     connection.close();
     throw e;
   }
 }
+
+const sameAddress = (a: string, b: string): boolean => a.replace(/^::ffff:/i, '') === b.replace(/^::ffff:/i, '');

@@ -28,6 +28,16 @@ export interface RequestOptions {
   okStatus?: number[];
   /** Sign even without ENCRYPT (the session's last SESSION_SETUP is sent unsigned). */
   noSign?: boolean;
+  /**
+   * Sign with this key instead of the session's entry on this connection, and leave the response
+   * unchecked for the caller: a session bind signs with the session's key, and the server signs
+   * its final answer with the new channel's key, which the caller derives only then.
+   */
+  signWith?: Signer;
+  /** ChannelSequence of the request (3.x): bumped by a multichannel client after losing a channel. */
+  channelSequence?: number;
+  /** SMB2_FLAGS_REPLAY_OPERATION: this request may already have run on a lost channel. */
+  replay?: boolean;
 }
 
 export interface Response {
@@ -45,6 +55,8 @@ interface Pending {
   command: number;
   ok: number[];
   sec?: ChannelSecurity;
+  /** The caller verifies the response's signature itself (see RequestOptions.signWith). */
+  unchecked: boolean;
 }
 
 const CREDITS_WANTED = 512;
@@ -79,9 +91,19 @@ export class Connection {
     sock.on('close', () => this.fail(new SmbError(Status.CONNECTION_DISCONNECTED, undefined, 'connection closed')));
   }
 
-  static connect(host: string, port: number): Promise<Connection> {
+  /** The server address this channel goes to. */
+  get remoteAddress(): string {
+    return this.sock.remoteAddress ?? '';
+  }
+
+  /** Requests sent and not yet answered. */
+  get outstanding(): number {
+    return this.pending.size;
+  }
+
+  static connect(host: string, port: number, localAddress?: string): Promise<Connection> {
     return new Promise((resolve, reject) => {
-      const sock = net.connect({ host, port });
+      const sock = net.connect({ host, port, localAddress });
       sock.once('connect', () => {
         sock.removeListener('error', reject);
         resolve(new Connection(sock));
@@ -138,10 +160,11 @@ export class Connection {
     const sec = o.sessionId !== undefined ? this.sessions.get(o.sessionId) : undefined;
     const hdr = encodeHeader({
       creditCharge: this.dialect >= 0x0210 ? charge : 0,
-      status: 0,
+      // ChannelSequence is the low half of the Status field in 3.x requests ([MS-SMB2] 2.2.1.2).
+      status: this.dialect >= 0x0300 ? (o.channelSequence ?? 0) & 0xffff : 0,
       command: o.command,
       credits: CREDITS_WANTED,
-      flags: 0,
+      flags: o.replay && this.dialect >= 0x0300 ? HeaderFlags.REPLAY_OPERATION : 0,
       nextCommand: 0,
       messageId,
       asyncId: 0n,
@@ -155,9 +178,10 @@ export class Connection {
     if (sec?.encrypt) {
       wire = encryptMessage(sec.cipherId, sec.encryptKey, sec.sessionId, pieces);
     } else {
-      if (sec?.signer && !o.noSign) {
-        hdr.writeUInt32LE(HeaderFlags.SIGNED, 16);
-        sec.signer.sign(pieces, { messageId, isResponse: false, isCancel: false }).copy(hdr, 48);
+      const signer = o.signWith ?? (o.noSign ? undefined : sec?.signer);
+      if (signer) {
+        hdr.writeUInt32LE(hdr.readUInt32LE(16) | HeaderFlags.SIGNED, 16);
+        signer.sign(pieces, { messageId, isResponse: false, isCancel: false }).copy(hdr, 48);
       }
       wire = pieces;
     }
@@ -165,7 +189,7 @@ export class Connection {
     let size = 0;
     for (const w of wire) size += w.length;
     const result = new Promise<Response>((resolve, reject) => {
-      this.pending.set(messageId, { resolve, reject, command: o.command, ok: o.okStatus ?? [], sec });
+      this.pending.set(messageId, { resolve, reject, command: o.command, ok: o.okStatus ?? [], sec, unchecked: !!o.signWith });
     });
     this.sock.cork();
     this.sock.write(framePrefix(size));
@@ -207,7 +231,9 @@ export class Connection {
     if (p.command === Command.NEGOTIATE || (p.command === Command.SESSION_SETUP && h.status !== Status.SUCCESS)) {
       this.onPreauthMessage?.(msg, 'in', p.command, h.status);
     }
-    if (!wasEncrypted && p.sec?.signer && h.flags & HeaderFlags.SIGNED) {
+    if (p.unchecked) {
+      // the caller checks the signature with a key it derives from this very response
+    } else if (!wasEncrypted && p.sec?.signer && h.flags & HeaderFlags.SIGNED) {
       if (!verifyResponse(p.sec.signer, msg)) {
         p.reject(new SmbError(Status.ACCESS_DENIED, p.command, 'bad signature on response'));
         return;

@@ -1,9 +1,10 @@
 import { Readable, Writable } from 'node:stream';
-import { Access, Command, CreateDisposition, CreateOptions, InfoType, QueryDirectoryFlags, ShareAccess, SMB2_HEADER_SIZE } from '../protocol/constants.js';
+import { Access, Command, CreateDisposition, CreateOptions, Fsctl, InfoType, IoctlFlags, QueryDirectoryFlags, ShareAccess, SMB2_HEADER_SIZE } from '../protocol/constants.js';
 import { FileInfoClass } from '../protocol/fscc/constants.js';
 import { Status } from '../protocol/status.js';
 import { Reader } from '../protocol/reader.js';
 import type { Session } from './session.js';
+import { decodeInterfaceInfo, type ServerInterface } from './interfaces.js';
 import { decodeIdBothDirectory, decodeStatAt, responseBuffer, type DirEntryInfo, type FileStatInfo } from './messages.js';
 
 export interface OpenOptions {
@@ -200,6 +201,31 @@ export class Tree {
         })().then(() => cb(), cb);
       },
     });
+  }
+
+  /**
+   * An FSCTL on the tree ([MS-SMB2] 2.2.31/2.2.32); without a file id it goes to the server
+   * (FileId all 0xFF), as FSCTL_QUERY_NETWORK_INTERFACE_INFO must.
+   */
+  async fsctl(ctlCode: number, input: Buffer = Buffer.alloc(0), maxOutput = 65536, fileId: Buffer = Buffer.alloc(16, 0xff)): Promise<Buffer> {
+    const b = Buffer.alloc(56);
+    b.writeUInt16LE(57, 0);
+    b.writeUInt32LE(ctlCode >>> 0, 4);
+    fileId.copy(b, 8);
+    b.writeUInt32LE(input.length ? SMB2_HEADER_SIZE + 56 : 0, 24);
+    b.writeUInt32LE(input.length, 28);
+    b.writeUInt32LE(maxOutput, 44);
+    b.writeUInt32LE(IoctlFlags.IS_FSCTL, 48);
+    const r = await this.request(Command.IOCTL, input.length ? [b, input] : b, { payloadSize: Math.max(input.length, maxOutput) });
+    const rd = new Reader(r.msg);
+    const h = SMB2_HEADER_SIZE;
+    const len = rd.u32(h + 36);
+    return len ? rd.bytes(rd.u32(h + 32), len) : Buffer.alloc(0);
+  }
+
+  /** The server's interfaces for multichannel (FSCTL_QUERY_NETWORK_INTERFACE_INFO). */
+  async queryNetworkInterfaces(): Promise<ServerInterface[]> {
+    return decodeInterfaceInfo(await this.fsctl(Fsctl.QUERY_NETWORK_INTERFACE_INFO));
   }
 
   async disconnect(): Promise<void> {
