@@ -3,7 +3,7 @@ import { Connection } from './connection.js';
 import { negotiate, type NegotiateOptions, type NegotiateResult } from './negotiate.js';
 import { Session, type Credentials, type SessionOptions } from './session.js';
 import { chooseChannelTargets, type ServerInterface } from './interfaces.js';
-import type { SessionChannel } from './channels.js';
+import type { ChannelLoss, SessionChannel } from './channels.js';
 import type { Tree } from './tree.js';
 
 export interface ConnectOptions extends NegotiateOptions, SessionOptions, Credentials {
@@ -15,6 +15,11 @@ export interface ConnectOptions extends NegotiateOptions, SessionOptions, Creden
    * server for its interfaces and binds up to `channels - 1` more connections. Default 1.
    */
   channels?: number;
+  /**
+   * After losing a channel, try to bind a new one to the same address this often until it works
+   * (the link came back) or the client closes. Default 1000 ms; 0 never.
+   */
+  rebindIntervalMs?: number;
 }
 
 export interface ChannelReport {
@@ -41,9 +46,30 @@ export interface SmbClient {
 export async function connect(o: ConnectOptions): Promise<SmbClient> {
   const port = o.port ?? 445;
   const connection = await Connection.connect(o.host, port);
+  let closing = false;
+  const rebindMs = o.rebindIntervalMs ?? 1000;
+  // Rebinding runs in the background: IO goes on over the channels left meanwhile.
+  const rebind = (loss: ChannelLoss) => {
+    const { connection: lostConn, speed } = loss.channel;
+    const address = lostConn.remoteAddress;
+    if (!rebindMs || !address) return;
+    const attempt = () => {
+      if (closing) return;
+      session.bindChannel(address, speed).then(
+        () => undefined,
+        () => setTimeout(attempt, rebindMs).unref(),
+      );
+    };
+    setTimeout(attempt, rebindMs).unref();
+  };
+  const onChannelLoss = (loss: ChannelLoss) => {
+    o.onChannelLoss?.(loss);
+    rebind(loss);
+  };
+  let session: Session;
   try {
     const negotiated = await negotiate(connection, randomBytes(16), o);
-    const session = await Session.setup(connection, negotiated, o, o, port);
+    session = await Session.setup(connection, negotiated, o, { ...o, onChannelLoss }, port);
     const tree = await session.connectTree(o.host, o.share);
     const client: SmbClient = {
       connection,
@@ -67,6 +93,7 @@ export async function connect(o: ConnectOptions): Promise<SmbClient> {
         return report;
       },
       async close() {
+        closing = true;
         await tree.disconnect().catch(() => undefined);
         await session.logoff();
         connection.close();

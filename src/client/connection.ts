@@ -57,6 +57,9 @@ interface Pending {
   sec?: ChannelSecurity;
   /** The caller verifies the response's signature itself (see RequestOptions.signWith). */
   unchecked: boolean;
+  sentAt: number;
+  /** The server answered STATUS_PENDING: the real answer may take as long as it likes. */
+  async: boolean;
 }
 
 const CREDITS_WANTED = 512;
@@ -73,14 +76,18 @@ export class Connection {
   private readonly pending = new Map<bigint, Pending>();
   private readonly sessions = new Map<bigint, ChannelSecurity>();
   private closedError?: Error;
+  /** When bytes last arrived: a channel whose link died shows requests outstanding and no bytes. */
+  private lastRx = Date.now();
   largeMtu = false;
   dialect = 0;
   /** Observes every NEGOTIATE/SESSION_SETUP message for the 3.1.1 preauth hash. */
   onPreauthMessage?: (msg: Buffer, direction: 'out' | 'in', command: number, status: number) => void;
 
   private constructor(private readonly sock: net.Socket) {
+    this.remoteAddress = sock.remoteAddress ?? '';
     sock.setNoDelay(true);
     sock.on('data', (d: Buffer) => {
+      this.lastRx = Date.now();
       try {
         for (const f of this.framer.push(d)) this.onFrame(f);
       } catch (e) {
@@ -91,24 +98,34 @@ export class Connection {
     sock.on('close', () => this.fail(new SmbError(Status.CONNECTION_DISCONNECTED, undefined, 'connection closed')));
   }
 
-  /** The server address this channel goes to. */
-  get remoteAddress(): string {
-    return this.sock.remoteAddress ?? '';
-  }
+  /** The server address this channel goes to (kept: a destroyed socket forgets it). */
+  readonly remoteAddress: string;
 
   /** Requests sent and not yet answered. */
   get outstanding(): number {
     return this.pending.size;
   }
 
-  static connect(host: string, port: number, localAddress?: string): Promise<Connection> {
+  /** `timeoutMs` bounds the TCP handshake: to an address whose link is down, SYNs vanish for minutes. */
+  static connect(host: string, port: number, timeoutMs = 0): Promise<Connection> {
     return new Promise((resolve, reject) => {
-      const sock = net.connect({ host, port, localAddress });
+      const sock = net.connect({ host, port });
+      const timer = timeoutMs
+        ? setTimeout(() => {
+            sock.destroy();
+            reject(new SmbError(Status.IO_TIMEOUT, undefined, `connect to ${host}:${port} timed out after ${timeoutMs} ms`));
+          }, timeoutMs)
+        : undefined;
       sock.once('connect', () => {
-        sock.removeListener('error', reject);
+        clearTimeout(timer);
+        sock.removeListener('error', onError);
         resolve(new Connection(sock));
       });
-      sock.once('error', reject);
+      const onError = (e: Error) => {
+        clearTimeout(timer);
+        reject(e);
+      };
+      sock.once('error', onError);
     });
   }
 
@@ -122,6 +139,23 @@ export class Connection {
 
   get closed(): boolean {
     return this.closedError !== undefined;
+  }
+
+  /**
+   * How long requests have waited with nothing arriving: since the later of the last received
+   * bytes and the oldest unanswered request that the server has not declared async. 0 when idle.
+   * A dropped link does not close a TCP socket for minutes; this is how a client notices sooner.
+   */
+  stalledMs(now = Date.now()): number {
+    let oldest = Infinity;
+    for (const p of this.pending.values()) if (!p.async && p.sentAt < oldest) oldest = p.sentAt;
+    if (oldest === Infinity) return 0;
+    return Math.max(0, now - Math.max(oldest, this.lastRx));
+  }
+
+  /** Gives up on the channel: every pending request fails with `e`, and the socket is destroyed. */
+  abort(e: Error): void {
+    this.fail(e);
   }
 
   close(): void {
@@ -186,10 +220,13 @@ export class Connection {
       wire = pieces;
     }
     if (o.command === Command.NEGOTIATE || o.command === Command.SESSION_SETUP) this.onPreauthMessage?.(Buffer.concat(pieces), 'out', o.command, 0);
+    // The channel may have died while this request waited for credits or was being signed;
+    // past this point fail() could no longer reject it, and it would wait forever.
+    if (this.closedError) throw this.closedError;
     let size = 0;
     for (const w of wire) size += w.length;
     const result = new Promise<Response>((resolve, reject) => {
-      this.pending.set(messageId, { resolve, reject, command: o.command, ok: o.okStatus ?? [], sec, unchecked: !!o.signWith });
+      this.pending.set(messageId, { resolve, reject, command: o.command, ok: o.okStatus ?? [], sec, unchecked: !!o.signWith, sentAt: Date.now(), async: false });
     });
     this.sock.cork();
     this.sock.write(framePrefix(size));
@@ -226,7 +263,10 @@ export class Connection {
     if (h.messageId === 0xffffffffffffffffn) return; // oplock/lease break notification: we take no oplocks
     const p = this.pending.get(h.messageId);
     if (!p) return;
-    if (h.status === Status.PENDING && h.flags & HeaderFlags.ASYNC_COMMAND) return; // interim: the answer follows
+    if (h.status === Status.PENDING && h.flags & HeaderFlags.ASYNC_COMMAND) {
+      p.async = true; // interim: the answer follows, whenever the server has it
+      return;
+    }
     this.pending.delete(h.messageId);
     if (p.command === Command.NEGOTIATE || (p.command === Command.SESSION_SETUP && h.status !== Status.SUCCESS)) {
       this.onPreauthMessage?.(msg, 'in', p.command, h.status);

@@ -8,7 +8,7 @@ import { Connection, verifyResponse, type ChannelSecurity, type RequestOptions, 
 import { negotiate, type NegotiateResult } from './negotiate.js';
 import { responseBuffer } from './messages.js';
 import { Tree } from './tree.js';
-import { ChannelSet, type SessionChannel } from './channels.js';
+import { ChannelSet, type ChannelLoss, type SessionChannel } from './channels.js';
 
 export interface Credentials {
   user: string;
@@ -21,6 +21,10 @@ export interface SessionOptions {
   encrypt?: boolean;
   /** Sign even when the server does not require it. Default true. */
   sign?: boolean;
+  /** Multichannel failover: see ChannelSetOptions.stallTimeoutMs. */
+  stallTimeoutMs?: number;
+  /** Called when a channel is given up on (its outstanding requests are being replayed elsewhere). */
+  onChannelLoss?: (loss: ChannelLoss) => void;
 }
 
 interface Identity {
@@ -97,8 +101,9 @@ export class Session {
     private readonly port: number,
     /** Signs bind requests with the session's key, even where the session's requests go unsigned (sealed or `sign: false`). */
     private readonly bindSigner: Signer | undefined,
+    o: SessionOptions,
   ) {
-    this.channels = new ChannelSet({ connection, security, speed: 0 });
+    this.channels = new ChannelSet({ connection, security, speed: 0 }, { stallTimeoutMs: o.stallTimeoutMs, onLoss: o.onChannelLoss });
   }
 
   static async setup(conn: Connection, neg: NegotiateResult, cred: Credentials, o: SessionOptions = {}, port = 445): Promise<Session> {
@@ -121,7 +126,7 @@ export class Session {
     if (security.signer && !security.encrypt) checkFinalSignature(security.signer, auth.final, false);
     conn.addSession(security);
     const bindSigner = anonymous ? undefined : createSigner(neg.signingAlgorithm, keys.signingKey);
-    return new Session(conn, auth.sessionId, neg, security, !!o.encrypt, identity, port, bindSigner);
+    return new Session(conn, auth.sessionId, neg, security, !!o.encrypt, identity, port, bindSigner, o);
   }
 
   /**
@@ -129,14 +134,14 @@ export class Session {
    * with the same ClientGUID, and binds it to this session as a new channel with its own signing
    * key (3.1.1: from this connection's own pre-auth hash). `speed` (bits/s) weighs its share of IO.
    */
-  async bindChannel(host: string, speed = 0, port = this.port): Promise<SessionChannel> {
+  async bindChannel(host: string, speed = 0, port = this.port, connectTimeoutMs = 3000): Promise<SessionChannel> {
     const neg0 = this.negotiated;
     if (neg0.dialect < 0x0300) throw new SmbError(Status.NOT_SUPPORTED, Command.SESSION_SETUP, 'multichannel needs SMB 3.x');
     if (!(neg0.capabilities & Capabilities.MULTI_CHANNEL)) throw new SmbError(Status.NOT_SUPPORTED, Command.SESSION_SETUP, 'the server does not offer multichannel');
     // The bind is signed with the session's key; a guest or anonymous session has none to sign with.
     const sessionSigner = this.bindSigner;
     if (!sessionSigner) throw new SmbError(Status.NOT_SUPPORTED, Command.SESSION_SETUP, 'a guest or anonymous session cannot bind channels');
-    const conn = await Connection.connect(host, port);
+    const conn = await Connection.connect(host, port, connectTimeoutMs);
     try {
       const neg = await negotiate(conn, neg0.clientGuid, {
         dialects: [neg0.dialect],
@@ -185,6 +190,7 @@ export class Session {
     const b = Buffer.alloc(4);
     b.writeUInt16LE(4, 0);
     await this.request({ command: Command.LOGOFF, body: b }).catch(() => undefined);
+    this.channels.stop();
     for (const ch of this.channels.list) {
       ch.connection.removeSession(this.id);
       if (ch.connection !== this.connection) ch.connection.close();

@@ -88,7 +88,7 @@ test('client queries the interfaces and binds channels; IO spreads over all of t
 });
 
 test('ChannelSet weighs channels by link speed and skips closed ones', () => {
-  const conn = (closed = false) => ({ closed }) as unknown as Connection;
+  const conn = (closed = false) => ({ closed, stalledMs: () => 0 }) as unknown as Connection;
   const sec = { sessionId: 1n, cipherId: 1, encryptKey: Buffer.alloc(0), decryptKey: Buffer.alloc(0), encrypt: false };
   const set = new ChannelSet({ connection: conn(), security: sec, speed: 1e9 });
   set.add({ connection: conn(), security: sec, speed: 3e9 });
@@ -100,7 +100,42 @@ test('ChannelSet weighs channels by link speed and skips closed ones', () => {
     counts[set.list.indexOf(ch)]!++;
   }
   assert.deepEqual(counts, [100, 300, 0]);
+  set.stop();
 });
+
+for (const how of ['socket error', 'stall'] as const) {
+  test(`failover on a ${how}: outstanding IO is replayed on the other channels with a new ChannelSequence`, async () => {
+    const c = await connect(opts({ stallTimeoutMs: 300, rebindIntervalMs: 0 }));
+    try {
+      for (let i = 0; i < 2; i++) await c.session.bindChannel('127.0.0.1', 1e9);
+      c.session.channels.list[0]!.speed = 1e9;
+      const victim = c.session.channels.list[1]!;
+      const data = randomBytes(24 * 1024 * 1024);
+      let done = 0;
+      let killed = false;
+      const kill = () => {
+        if (killed || done < 4 * 1024 * 1024) return;
+        killed = true;
+        // A socket error ends the connection at once; a stall is a channel that stops delivering
+        // (as after a dropped link) and must be noticed by the watchdog.
+        if (how === 'socket error') victim.connection.abort(new Error('ECONNRESET (test)'));
+        else (victim.connection as unknown as { sock: import('node:net').Socket }).sock.pause();
+      };
+      const io = { chunkSize: 256 * 1024, depth: 24, onProgress: (n: number) => ((done += n), kill()) };
+      await c.tree.writeFile('failover.bin', data, io);
+      assert.ok(killed);
+      assert.equal(sha(await readFile(path.join(dir, 'failover.bin'))), sha(data), 'the server has exactly what was written');
+      assert.equal(c.session.channels.losses.length, 1);
+      assert.equal(c.session.channels.losses[0]!.channel, victim);
+      assert.equal(c.session.channels.sequence, 1);
+      assert.ok(c.session.channels.replays > 0, 'the lost channel\'s requests were replayed');
+      assert.equal(c.session.channels.alive.length, 2);
+      assert.equal(sha(await c.tree.readFile('failover.bin', { chunkSize: 256 * 1024, depth: 24 })), sha(data));
+    } finally {
+      await c.close();
+    }
+  });
+}
 
 for (const [name, extra] of [
   ['3.0', { dialects: [0x0300] }],
