@@ -184,5 +184,5 @@ export class ChannelSet {
 function closedResponse(o: RequestOptions): Response {
   const msg = Buffer.alloc(SMB2_HEADER_SIZE + 60);
   msg.writeUInt16LE(60, SMB2_HEADER_SIZE);
-  return { status: Status.SUCCESS, flags: 0, sessionId: o.sessionId ?? 0n, treeId: o.treeId ?? 0, msg };
+  return { status: Status.SUCCESS, flags: 0, sessionId: o.sessionId ?? 0n, treeId: o.treeId ?? 0, msg, release: () => undefined };
 }

@@ -258,7 +258,7 @@ export class SmbFile {
     return this.tree.session.request({ command, body, treeId: this.tree.id, payloadSize, okStatus });
   }
 
-  async read(offset: number, length: number): Promise<Buffer> {
+  private async readResponse(offset: number, length: number) {
     const b = Buffer.alloc(49);
     b.writeUInt16LE(49, 0);
     b[2] = 0x50;
@@ -266,10 +266,23 @@ export class SmbFile {
     b.writeBigUInt64LE(BigInt(offset), 8);
     this.fileId.copy(b, 16);
     const r = await this.req(Command.READ, b, length, [Status.END_OF_FILE]);
-    if (r.status === Status.END_OF_FILE) return Buffer.alloc(0);
+    if (r.status === Status.END_OF_FILE) return { data: Buffer.alloc(0), release: r.release };
     const off = r.msg[SMB2_HEADER_SIZE + 2]!;
     const len = r.msg.readUInt32LE(SMB2_HEADER_SIZE + 4);
-    return r.msg.subarray(off, off + len);
+    return { data: r.msg.subarray(off, off + len), release: r.release };
+  }
+
+  /** The bytes at `offset`: a view of the response, which stays valid as long as it is held. */
+  async read(offset: number, length: number): Promise<Buffer> {
+    return (await this.readResponse(offset, length)).data;
+  }
+
+  /** Reads into `dest` at `at` and lets the response's memory be reused; returns the bytes read. */
+  async readTo(dest: Buffer, at: number, offset: number, length: number): Promise<number> {
+    const { data, release } = await this.readResponse(offset, length);
+    data.copy(dest, at);
+    release();
+    return data.length;
   }
 
   async write(offset: number, data: Buffer): Promise<number> {
@@ -285,11 +298,7 @@ export class SmbFile {
 
   /** Fills `buf` from `offset` with up to `depth` READs in flight. */
   readInto(buf: Buffer, offset: number, o: TransferOptions = {}): Promise<void> {
-    return inChunks(buf.length, o.chunkSize ?? this.maxRead, o, async (at, len) => {
-      const data = await this.read(offset + at, len);
-      data.copy(buf, at);
-      return data.length;
-    });
+    return inChunks(buf.length, o.chunkSize ?? this.maxRead, o, (at, len) => this.readTo(buf, at, offset + at, len));
   }
 
   writeAll(data: Buffer, offset: number, o: TransferOptions = {}): Promise<void> {
