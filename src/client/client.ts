@@ -25,7 +25,7 @@ export interface ConnectOptions extends NegotiateOptions, SessionOptions, Creden
 export interface ChannelReport {
   /** The channels bound by this call (not the first one). */
   added: SessionChannel[];
-  /** Addresses that were tried and could not be bound, with why. */
+  /** Addresses that were tried and could not be bound, with why ('' when the interface query failed). */
   failed: Array<{ address: string; error: Error }>;
   /** What the server advertised. */
   interfaces: ServerInterface[];
@@ -77,7 +77,14 @@ export async function connect(o: ConnectOptions): Promise<SmbClient> {
       session,
       tree,
       async addChannels(extra) {
-        const interfaces = await tree.queryNetworkInterfaces();
+        let interfaces: ServerInterface[];
+        try {
+          interfaces = await tree.queryNetworkInterfaces();
+        } catch (error) {
+          // A server without multichannel (or with it off) answers the FSCTL with an error: the
+          // session goes on with the one channel it has.
+          return { added: [], failed: [{ address: '', error: error as Error }], interfaces: [] };
+        }
         const first = session.channels.list[0]!;
         const mine = interfaces.find((i) => sameAddress(i.address, connection.remoteAddress));
         if (mine && !first.speed) first.speed = mine.speed;

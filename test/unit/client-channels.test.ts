@@ -173,3 +173,30 @@ test('connect({ channels }) binds to advertised addresses only; 2.1 cannot bind'
     await old.close();
   }
 });
+
+test('a server with multichannel off: connect({ channels }) goes on with one channel and says why', async () => {
+  const ntHash = await ntHashFromPassword(PASSWORD);
+  const off = createServer({
+    shares: [{ name: 'data', path: dir, readOnly: false, guestOk: false, browseable: true, encrypt: 'if_required' }],
+    users: { get: async (n) => (n.toLowerCase() === USER ? { name: USER, ntHash } : undefined) },
+    port: 0,
+    listen: ['127.0.0.1'],
+    multiChannel: false,
+    logger: pino({ level: 'silent' }),
+  });
+  await off.listen();
+  try {
+    const c = await connect({ ...opts(), port: off.addresses()[0]!.port, channels: 3 });
+    try {
+      assert.equal(c.session.channels.list.length, 1);
+      const report = await c.addChannels(1);
+      assert.equal(report.added.length, 0);
+      assert.equal((report.failed[0]?.error as SmbError).statusName, 'STATUS_INVALID_DEVICE_REQUEST');
+      await c.tree.writeFile('single.bin', Buffer.from('still works'));
+    } finally {
+      await c.close();
+    }
+  } finally {
+    await off.close();
+  }
+});
