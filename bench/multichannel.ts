@@ -60,7 +60,7 @@ try {
 }
 
 const sum = rate * links;
-const rows = [`| channels | write Mbit/s | read Mbit/s | write, share of ${links}×${rate} Mbit/s | read, share |`, '| ---: | ---: | ---: | ---: | ---: |'];
+const rows = [`| channels | write Mbit/s | read Mbit/s | write, share of ${rate ? `${links}×${rate} Mbit/s` : "the links (unlimited)"} | read, share |`, '| ---: | ---: | ---: | ---: | ---: |'];
 for (const [ch, r] of Object.entries(runs)) {
   const w = mbps(median(r.write));
   const rd = mbps(median(r.read));
