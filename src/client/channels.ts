@@ -67,6 +67,8 @@ export class ChannelSet {
   readonly losses: ChannelLoss[] = [];
   /** Requests sent again with SMB2_FLAGS_REPLAY_OPERATION (after a loss or STATUS_FILE_NOT_AVAILABLE). */
   replays = 0;
+  /** Of those, the ones resent because the server answered STATUS_FILE_NOT_AVAILABLE (the sequence barrier). */
+  notAvailable = 0;
   private watchdog?: NodeJS.Timeout;
   private readonly stallTimeoutMs: number;
   private readonly replayRetryMs: number;
@@ -168,6 +170,7 @@ export class ChannelSet {
           // Sent under an older sequence than the open has now seen, or replayed while the lost
           // channel's requests still run on the server: wait a little and send it again.
           replay = true;
+          this.notAvailable++;
           await sleep(20);
           continue;
         }

@@ -35,6 +35,8 @@ export interface McClientResult {
   readMaxGapMs: number;
   losses: Array<{ address: string; reason: string; sequence: number }>;
   replays: number;
+  /** Replays the server first answered STATUS_FILE_NOT_AVAILABLE (channel sequence barrier). */
+  notAvailable: number;
   /** Channels alive at the end (after waiting for rebinds, if asked). */
   aliveAtEnd: number;
   reboundMs?: number;
@@ -83,6 +85,7 @@ async function main(a: McClientArgs): Promise<McClientResult> {
       readMaxGapMs: r.maxGap,
       losses: cs.losses.map((l) => ({ address: l.channel.connection.remoteAddress, reason: l.reason.message, sequence: l.sequence })),
       replays: cs.replays,
+      notAvailable: cs.notAvailable,
       aliveAtEnd: cs.alive.length,
       reboundMs,
       channels: c.session.channels.list.map((ch) => ({ address: ch.connection.remoteAddress, bytes: ch.bytes })),
