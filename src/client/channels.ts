@@ -151,7 +151,7 @@ export class ChannelSet {
       ch.inflightBytes += size;
       try {
         if (replay) this.replays++;
-        const r = await ch.connection.request({ ...o, channelSequence: sequence, replay: replay || o.replay });
+        const r = await ch.connection.request({ ...o, channelSequence: sequence, replay: replay || !!o.replay });
         ch.bytes += size;
         return r;
       } catch (e) {

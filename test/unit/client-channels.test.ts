@@ -9,8 +9,10 @@ import path from 'node:path';
 import pino from 'pino';
 import { createServer, connect, SmbError, type SmbServer } from '../../src/index.js';
 import { ntHashFromPassword } from '../../src/auth/index.js';
-import { ChannelSet, chooseChannelTargets, decodeInterfaceInfo, type Connection, type ConnectOptions } from '../../src/client/index.js';
+import { ChannelSet, chooseChannelTargets, decodeInterfaceInfo, type Connection, type ConnectOptions, type RequestOptions, type Response } from '../../src/client/index.js';
 import { encodeInterfaceInfo } from '../../src/multichannel/interfaces.js';
+import { Command } from '../../src/protocol/constants.js';
+import { Status } from '../../src/protocol/status.js';
 
 let server: SmbServer;
 let dir: string;
@@ -101,6 +103,42 @@ test('ChannelSet weighs channels by link speed and skips closed ones', () => {
   }
   assert.deepEqual(counts, [100, 300, 0]);
   set.stop();
+});
+
+test('ChannelSet: after a loss, STATUS_FILE_NOT_AVAILABLE is retried as a replay under the new sequence; CREATE is not replayed', async () => {
+  const sent: Array<{ command: number; seq?: number; replay?: boolean; on: string }> = [];
+  const stub = (name: string, answer: (o: RequestOptions) => Promise<Response>) => {
+    const c = { closed: false, remoteAddress: name, stalledMs: () => 0, abort: () => void (c.closed = true) };
+    return Object.assign(c, { request: (o: RequestOptions) => (sent.push({ command: o.command, seq: o.channelSequence, replay: o.replay, on: name }), answer(o)) }) as unknown as Connection;
+  };
+  const ok = (): Promise<Response> => Promise.resolve({ status: 0, flags: 0, sessionId: 1n, treeId: 1, msg: Buffer.alloc(64), release: () => undefined });
+  const sec = { sessionId: 1n, cipherId: 1, encryptKey: Buffer.alloc(0), decryptKey: Buffer.alloc(0), encrypt: false };
+  let barrier = 2;
+  const dying = stub('a', () => {
+    (dying as unknown as { closed: boolean }).closed = true;
+    return Promise.reject(new Error('ECONNRESET'));
+  });
+  const set = new ChannelSet({ connection: dying, security: sec, speed: 1e9 });
+  set.add({ connection: stub('b', () => (barrier-- > 0 ? Promise.reject(new SmbError(Status.FILE_NOT_AVAILABLE, Command.WRITE)) : ok())), security: sec, speed: 1e6 });
+  await set.send({ command: Command.WRITE, body: Buffer.alloc(0), payloadSize: 1 });
+  assert.deepEqual(sent, [
+    { command: Command.WRITE, seq: 0, replay: false, on: 'a' },
+    { command: Command.WRITE, seq: 1, replay: true, on: 'b' },
+    { command: Command.WRITE, seq: 1, replay: true, on: 'b' },
+    { command: Command.WRITE, seq: 1, replay: true, on: 'b' },
+  ]);
+  assert.deepEqual([set.losses.length, set.replays, set.notAvailable], [1, 3, 2]);
+  // A CREATE that dies with its channel is not sent again: without a durable CreateGuid it could open twice.
+  const dying2 = stub('c', () => {
+    (dying2 as unknown as { closed: boolean }).closed = true;
+    return Promise.reject(new Error('ECONNRESET'));
+  });
+  const set2 = new ChannelSet({ connection: dying2, security: sec, speed: 1e9 });
+  set2.add({ connection: stub('d', ok), security: sec, speed: 1e6 });
+  await assert.rejects(set2.send({ command: Command.CREATE, body: Buffer.alloc(0) }), /ECONNRESET/);
+  assert.equal(sent.filter((x) => x.on === 'd').length, 0);
+  set.stop();
+  set2.stop();
 });
 
 for (const how of ['socket error', 'stall'] as const) {
