@@ -10,6 +10,7 @@ import {
   parseMapToGuest,
   parseProtocol,
   parseSigning,
+  parseUserList,
   unquote,
 } from './values.js';
 import { parseInterfaces } from './interfaces.js';
@@ -247,6 +248,13 @@ async function buildShare(
       case 'server smb encrypt':
         share.encrypt = at(e, parseEncrypt);
         break;
+      case 'valid users':
+      case 'invalid users': {
+        const names = at(e, parseUserList);
+        if (e.key === 'valid users') share.validUsers = names;
+        else share.invalidUsers = names;
+        break;
+      }
       default:
         if (SHARE_DEFAULT_KEYS.has(e.key)) applyShareFlag(flags, e, at);
         else warnings.push(`${file}:${e.line}: unknown option "${e.key}" in [${section.name}] ignored`);

@@ -9,6 +9,20 @@ export function unquote(value: string): string {
 const TRUE = new Set(['yes', 'true', '1', 'on']);
 const FALSE = new Set(['no', 'false', '0', 'off']);
 
+/**
+ * A user list (`valid users = alice, bob`): names split on commas and blanks, quotes allowed.
+ * Samba's @group and +group entries need Unix groups, which smb3d's accounts do not have.
+ */
+export function parseUserList(value: string): string[] {
+  const names = value
+    .split(/[\s,]+/)
+    .map((n) => unquote(n))
+    .filter((n) => n.length > 0);
+  const group = names.find((n) => /^[@+&]/.test(n));
+  if (group) throw new InvalidValue(`group entries such as "${group}" are not supported; list user names`);
+  return names;
+}
+
 export function parseBool(value: string): boolean {
   const v = unquote(value).trim().toLowerCase();
   if (TRUE.has(v)) return true;

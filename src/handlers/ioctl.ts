@@ -7,6 +7,7 @@ import { copyChunk, requestResumeKey } from './copychunk.js';
 import { advertisedInterfaces, encodeInterfaceInfo } from '../multichannel/interfaces.js';
 
 const b = SMB2_HEADER_SIZE;
+const NO_FILE_ID = Buffer.alloc(16, 0xff);
 
 export function ioctlPayloadSize(req: Request): number {
   const r = req.r;
@@ -92,6 +93,9 @@ export async function ioctl(req: Request): Promise<Reply> {
     }
     case Fsctl.QUERY_NETWORK_INTERFACE_INFO: {
       if (req.server.options.multiChannel === false) fail(Status.INVALID_DEVICE_REQUEST, 'multichannel is off');
+      // It is about the server, not a file: anything but the all-ones FileId is a malformed request.
+      if (!fileId.equals(NO_FILE_ID)) fail(Status.INVALID_PARAMETER, 'FSCTL_QUERY_NETWORK_INTERFACE_INFO on a file');
+      if (input.length !== 0) fail(Status.INVALID_PARAMETER, 'FSCTL_QUERY_NETWORK_INTERFACE_INFO takes no input');
       const data = encodeInterfaceInfo(advertisedInterfaces(req.server.options.listen, req.server.options.interfaces));
       if (data.length > maxOutput) fail(Status.BUFFER_TOO_SMALL);
       result = { output: data };

@@ -26,6 +26,7 @@ export async function treeConnect(req: Request): Promise<Reply> {
   if ((identity.isGuest || identity.isAnonymous) && !share.isIpc && !share.config.guestOk) {
     fail(Status.ACCESS_DENIED, 'share does not allow guests');
   }
+  if (!share.isIpc && !userMayConnect(share.config, identity.isGuest || identity.isAnonymous ? '' : identity.user)) fail(Status.ACCESS_DENIED, `${identity.user} may not use ${share.config.name}`);
   let shareFlags: number = ShareFlags.MANUAL_CACHING;
   let encryptData = false;
   if (!share.isIpc && conn.dialect >= 0x0300) {
@@ -68,4 +69,11 @@ export function echo(): Reply {
   const b = Buffer.alloc(4);
   b.writeUInt16LE(4, 0);
   return { body: b };
+}
+
+/** `valid users` / `invalid users`, compared without case as Windows account names are. */
+function userMayConnect(config: { validUsers?: string[]; invalidUsers?: string[] }, user: string): boolean {
+  const u = user.toLowerCase();
+  if (config.invalidUsers?.some((n) => n.toLowerCase() === u)) return false;
+  return !config.validUsers || config.validUsers.some((n) => n.toLowerCase() === u);
 }

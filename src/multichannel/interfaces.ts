@@ -56,7 +56,7 @@ const defaultSources: InterfaceSources = { networkInterfaces: os.networkInterfac
 
 /**
  * The addresses a client may open channels to: every non-loopback address of the machine that the
- * server listens on (loopback only where `interfaces` names it) (all of them when it listens on the wildcard), with interface index, speed and
+ * server listens on (loopback where `interfaces` names it, or where it is all the server listens on) (all of them when it listens on the wildcard), with interface index, speed and
  * RSS capability detected on Linux, or as the `interfaces` option states them (Samba's syntax).
  */
 export function advertisedInterfaces(
@@ -67,6 +67,7 @@ export function advertisedInterfaces(
   const wildcard = !listen?.length || listen.some((a) => a === '0.0.0.0' || a === '::');
   const nics = sources.networkInterfaces();
   const out: AdvertisedInterface[] = [];
+  const loopback: AdvertisedInterface[] = [];
   for (const [name, addrs] of Object.entries(nics)) {
     if (!addrs) continue;
     const facts = sources.linkFacts(name);
@@ -75,20 +76,28 @@ export function advertisedInterfaces(
       const spec = specs?.find((s) => s.name === name || s.name === a.address);
       if (specs?.length && !spec) continue;
       // Clients on other machines cannot reach loopback; a lab (network namespace, smbtorture on
-      // the same host) can, and says so by naming it in `interfaces`.
-      if (a.internal && !spec) continue;
-      out.push({
-        ifIndex: spec?.ifIndex ?? facts.ifIndex ?? 0,
-        speed: BigInt(spec?.speed ?? (facts.speedMbps !== undefined ? facts.speedMbps * 1_000_000 : Number(DEFAULT_LINK_SPEED))),
-        rss: spec?.capabilities ? spec.capabilities.includes('RSS') : (facts.rxQueues ?? 0) > 1,
-        rdma: spec?.capabilities?.includes('RDMA') ?? false,
-        family: a.family === 'IPv6' ? 6 : 4,
-        address: a.address,
-        scopeId: a.family === 'IPv6' ? a.scopeid : undefined,
-      });
+      // the same host) can, and says so by naming it in `interfaces`. A server told to listen on
+      // loopback alone is reached there, and an empty answer would not even parse (below).
+      if (a.internal && !spec) {
+        if (!wildcard) loopback.push(describe(a, facts, undefined));
+        continue;
+      }
+      out.push(describe(a, facts, spec));
     }
   }
-  return out;
+  return out.length > 0 ? out : loopback;
+}
+
+function describe(a: os.NetworkInterfaceInfo, facts: LinkFacts, spec: InterfaceSpec | undefined): AdvertisedInterface {
+  return {
+    ifIndex: spec?.ifIndex ?? facts.ifIndex ?? 0,
+    speed: BigInt(spec?.speed ?? (facts.speedMbps !== undefined ? facts.speedMbps * 1_000_000 : Number(DEFAULT_LINK_SPEED))),
+    rss: spec?.capabilities ? spec.capabilities.includes('RSS') : (facts.rxQueues ?? 0) > 1,
+    rdma: spec?.capabilities?.includes('RDMA') ?? false,
+    family: a.family === 'IPv6' ? 6 : 4,
+    address: a.address,
+    scopeId: a.family === 'IPv6' ? a.scopeid : undefined,
+  };
 }
 
 const ENTRY_SIZE = 152;

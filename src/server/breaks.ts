@@ -94,7 +94,7 @@ async function deliver(d: Delivery): Promise<DeliveryResult> {
     if (outcome === 'acked') return 'acked';
     if (outcome === 'timeout') {
       next.conn.log.info(d.log, `${d.what} not acknowledged within 6×RTO: channel given up, retrying on the next`);
-      next.conn.close('break not acknowledged within 6×RTO');
+      next.conn.close('break not acknowledged within 6×RTO', true);
     }
   }
 }

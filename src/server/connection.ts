@@ -90,8 +90,8 @@ export class Connection {
     this.transport.send(parts, onSent);
   }
 
-  close(reason: string): void {
-    this.transport.close(reason);
+  close(reason: string, abort = false): void {
+    this.transport.close(reason, abort);
   }
 
   get isClosed(): boolean {

@@ -30,6 +30,10 @@ export interface ShareConfig {
   guestOk: boolean;
   browseable: boolean;
   encrypt: EncryptSetting;
+  /** `valid users`: when set, only these accounts (case-insensitive) may connect. */
+  validUsers?: string[];
+  /** `invalid users`: these accounts may never connect, whatever else says. */
+  invalidUsers?: string[];
 }
 
 export interface UserRecord {

@@ -19,7 +19,10 @@ interface Waiter {
 /**
  * Tells when the peer's TCP has acknowledged the bytes of a message, from the kernel's
  * tcpi_bytes_acked against the application bytes this side wrote (R6). A peer that is gone
- * (dropped link, blocked port) acknowledges nothing; after 6×RTO the caller gives up the channel.
+ * (dropped link, blocked port) acknowledges nothing; after 6×RTO without progress the caller gives
+ * up the channel. Progress counts: a slow link still working through megabytes of queued reads
+ * acknowledges something every RTO, so each ack moves the deadline, and only a channel that
+ * acknowledges nothing at all for 6×RTO is called dead.
  * `forceUnacked` is smbtorture's FSCTL_SMBTORTURE_FORCE_UNACKED_TIMEOUT: it pretends nothing is
  * ever acknowledged, so a test can simulate a dead channel without touching the network.
  */
@@ -27,6 +30,7 @@ export class AckTracker {
   forceUnacked = false;
   private readonly base: bigint;
   private readonly waiters = new Set<Waiter>();
+  private lastAcked = -1;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly fd: () => number) {
@@ -73,6 +77,12 @@ export class AckTracker {
     this.timer = undefined;
     const acked = this.forceUnacked ? 0 : this.ackedBytes();
     const now = Date.now();
+    const progressed = acked !== undefined && this.lastAcked >= 0 && acked > this.lastAcked;
+    if (acked !== undefined) this.lastAcked = acked;
+    if (progressed) {
+      const deadline = now + RTO_MULTIPLE * this.rtoMs();
+      for (const w of this.waiters) w.deadline = Math.max(w.deadline, deadline);
+    }
     for (const w of this.waiters) {
       if (acked === undefined || acked >= w.target) w.resolve('acked');
       else if (now >= w.deadline) w.resolve('timeout');

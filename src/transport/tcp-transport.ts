@@ -98,11 +98,17 @@ export class TcpTransport {
     return this.ack.waitFor(this.bytesWritten);
   }
 
-  close(reason: string): void {
+  /**
+   * `abort` resets the connection (RST) instead of closing it: a channel given up as dead still has
+   * unacknowledged bytes queued, and a FIN would wait behind them; a peer that can still hear us
+   * learns at once that the channel is gone and fails what it had pending there.
+   */
+  close(reason: string, abort = false): void {
     if (this.closed) return;
     this.closed = true;
     this.ack.close();
-    this.socket.destroy();
+    if (abort) this.socket.resetAndDestroy();
+    else this.socket.destroy();
     this.events.onClose(reason);
   }
 }

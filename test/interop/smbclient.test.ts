@@ -369,3 +369,36 @@ describe('smbclient guest access', { skip }, () => {
     assertStatus(r, ['NT_STATUS_LOGON_FAILURE'], 'wrong password with map to guest = bad user');
   });
 });
+
+describe('smbclient and share user lists', { skip }, () => {
+  let srv: Smb3dHandle;
+
+  before(async () => {
+    srv = await startSmb3d({
+      users: { alice: 'Alice-Pass1', bob: 'Bob-Pass1' },
+      configShares: { team: 'valid users = ALICE\n  read only = no', noperm: 'invalid users = alice bob' },
+    });
+  });
+
+  after(async () => {
+    await srv?.stop();
+  });
+
+  const ls = (share: string, creds: string) => runSmbclient([`//127.0.0.1/${share}`, '-p', String(srv.port), '-U', creds, '-c', 'ls']);
+
+  it('a user in valid users connects (names compare without case)', async () => {
+    assertClean(await ls('team', 'alice%Alice-Pass1'), 'alice on team');
+  });
+
+  it('a user not in valid users is refused with ACCESS_DENIED, and still reaches other shares', async () => {
+    const r = await ls('team', 'bob%Bob-Pass1');
+    assert.notEqual(r.code, 0, describeRun('bob on team', r));
+    assertStatus(r, ['NT_STATUS_ACCESS_DENIED'], 'bob on team');
+    assertClean(await ls('share', 'bob%Bob-Pass1'), 'bob on share');
+  });
+
+  it('invalid users are refused', async () => {
+    const r = await ls('noperm', 'alice%Alice-Pass1');
+    assertStatus(r, ['NT_STATUS_ACCESS_DENIED'], 'alice on noperm');
+  });
+});

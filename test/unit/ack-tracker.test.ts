@@ -73,6 +73,28 @@ test('a peer that stops reading stops acknowledging: timeout after 6×RTO', { sk
   }
 });
 
+test('a slow peer that keeps acknowledging is not called dead, however long the backlog takes', { skip: !linux }, async () => {
+  const { transport, peer, done } = await pair();
+  try {
+    // Read 2 MiB, then nothing for 150 ms: about 13 MB/s, so 40 MiB take ~3 s, well past 6×RTO.
+    let since = 0;
+    peer.on('data', (b: Buffer) => {
+      since += b.length;
+      if (since >= 2 << 20) {
+        since = 0;
+        peer.pause();
+        setTimeout(() => peer.resume(), 150);
+      }
+    });
+    for (let i = 0; i < 40; i++) transport.send([Buffer.alloc(1 << 20)]);
+    const t0 = Date.now();
+    assert.equal(await transport.sendAcknowledged([Buffer.alloc(100)]), 'acked');
+    assert.ok(Date.now() - t0 > RTO_MULTIPLE * MIN_RTO_MS, 'the backlog took longer than one deadline');
+  } finally {
+    done();
+  }
+});
+
 test('forceUnacked (FSCTL_SMBTORTURE_FORCE_UNACKED_TIMEOUT) hides acks; closing ends the wait', { skip: !linux }, async () => {
   const { transport, peer, done } = await pair();
   try {

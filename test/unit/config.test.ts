@@ -6,7 +6,7 @@ import path from 'node:path';
 import { parseSmbConf } from '../../src/config/smbconf.js';
 import { buildServerOptions, loadConfigFile, ConfigError } from '../../src/config/load.js';
 import { parseInterfaces } from '../../src/config/interfaces.js';
-import { parseBool, parseEncrypt, parseProtocol, parseSigning } from '../../src/config/values.js';
+import { parseBool, parseEncrypt, parseProtocol, parseSigning, parseUserList } from '../../src/config/values.js';
 import { validateShareName } from '../../src/config/share-name.js';
 import { defaultPassdbPath } from '../../src/config/paths.js';
 import { Dialect } from '../../src/server/options.js';
@@ -260,4 +260,10 @@ test('loadConfigFile reads a file and reports a missing one', async () => {
   assert.equal(c.file, f);
   assert.equal(c.global.entries.get('workgroup')?.value, 'W');
   await assert.rejects(loadConfigFile(path.join(dir, 'none.conf')), /none\.conf: cannot read config file: ENOENT/);
+});
+
+test('values: user lists for valid users / invalid users', () => {
+  assert.deepEqual(parseUserList('alice, bob  "carol"'), ['alice', 'bob', 'carol']);
+  assert.deepEqual(parseUserList(''), []);
+  assert.throws(() => parseUserList('alice @staff'), /group entries such as "@staff" are not supported/);
 });

@@ -361,3 +361,19 @@ test('GMAC equals GCM tag over the concatenated message (cross-check of multi-pa
   c.final();
   assert.deepEqual(s.sign(parts, { messageId: 9n, isResponse: false, isCancel: false }), c.getAuthTag());
 });
+
+test('GCM seals and opens messages larger than one cipher piece, split anywhere, and still detects tampering', () => {
+  for (const cipher of [CipherId.AES_128_GCM, CipherId.AES_256_GCM]) {
+    const key = randomBytes(cipher === CipherId.AES_128_GCM ? 16 : 32);
+    // Three input pieces of odd sizes, the middle one spanning several 256 KiB cipher pieces.
+    const parts = [randomBytes(64 + 3), randomBytes(3 * 256 * 1024 + 12345), randomBytes(70_001)];
+    const sealed = Buffer.concat(encryptMessage(cipher, key, 0x1234n, parts));
+    const plain = Buffer.concat(parts);
+    assert.deepEqual(decryptMessage(cipher, key, sealed), plain);
+    // The same plaintext sealed as one piece must open to the same bytes (the split changes nothing).
+    assert.deepEqual(decryptMessage(cipher, key, Buffer.concat(encryptMessage(cipher, key, 0x1234n, [plain]))), plain);
+    const at = sealed.length - 100_000;
+    sealed[at] = sealed[at]! ^ 1;
+    assert.throws(() => decryptMessage(cipher, key, sealed), (e: unknown) => e instanceof NtStatusError && e.status === Status.ACCESS_DENIED);
+  }
+});

@@ -35,6 +35,11 @@ test('loopback is advertised only when the interfaces option names it', () => {
   assert.deepEqual(advertisedInterfaces(['127.0.0.1'], [{ name: 'eth1' }], sources), []);
 });
 
+test('a server listening on loopback alone advertises it rather than nothing', () => {
+  assert.deepEqual(advertisedInterfaces(['127.0.0.1'], undefined, sources).map((i) => i.address), ['127.0.0.1']);
+  assert.deepEqual(advertisedInterfaces(['127.0.0.1', '198.51.100.7'], undefined, sources).map((i) => i.address), ['198.51.100.7']);
+});
+
 test('NETWORK_INTERFACE_INFO records are 152 bytes, chained, with SOCKADDR_STORAGE', () => {
   const buf = encodeInterfaceInfo(advertisedInterfaces(undefined, undefined, sources));
   assert.equal(buf.length, 3 * 152);
