@@ -2,13 +2,13 @@
 # Installs the real SMB peers the interop tests run against (Debian packages):
 # smbclient, smbtorture (samba-testsuite), impacket (python3-impacket, for /usr/bin/python3), and
 # Samba's smbd with its VFS modules (samba, samba-vfs-modules) for the side-by-side comparison
-# and the benchmark, which start their own smbd on a loopback port; iproute2 and iptables for the
-# multichannel lab, which cuts channels inside its own network namespace.
+# and the benchmark, which start their own smbd on a loopback port; iproute2, iptables and nftables
+# for the multichannel labs, which cut channels inside their own network namespaces.
 # Nothing to do when all are present. Without root or apt-get: under CI=true this is an
 # error, elsewhere a warning and the interop tests skip what is missing.
 set -euo pipefail
 
-PACKAGES=(smbclient samba-testsuite python3-impacket samba samba-vfs-modules iproute2 iptables)
+PACKAGES=(smbclient samba-testsuite python3-impacket samba samba-vfs-modules iproute2 iptables nftables)
 
 have_all() {
   command -v smbclient >/dev/null 2>&1 &&
@@ -18,11 +18,12 @@ have_all() {
     [ -x /usr/sbin/smbd ] &&
     [ -e /usr/lib/x86_64-linux-gnu/samba/vfs/io_uring.so ] &&
     command -v ip >/dev/null 2>&1 &&
-    [ -x /usr/sbin/iptables ]
+    [ -x /usr/sbin/iptables ] &&
+    [ -x /usr/sbin/nft ]
 }
 
 if have_all; then
-  echo "install-peers: smbclient, smbtorture, impacket, smbd, ip and iptables are present"
+  echo "install-peers: smbclient, smbtorture, impacket, smbd, ip, iptables and nft are present"
   exit 0
 fi
 
@@ -65,6 +66,7 @@ if ! have_all; then
   [ -x /usr/sbin/smbd ] || echo "  smbd: missing" >&2
   command -v ip >/dev/null || echo "  ip (iproute2): missing" >&2
   [ -x /usr/sbin/iptables ] || echo "  iptables: missing" >&2
+  [ -x /usr/sbin/nft ] || echo "  nft (nftables): missing" >&2
   exit 1
 fi
 echo "install-peers: done"

@@ -27,6 +27,8 @@ export interface NegotiateResult {
   /** Cipher the server chose (3.1.1), AES-128-CCM for 3.0/3.0.2, 0 before. */
   cipherId: number;
   signingAlgorithm: number;
+  /** The ClientGUID this connection negotiated with: every channel of a session shares it. */
+  clientGuid: Buffer;
   /** The connection's preauth hash after NEGOTIATE (3.1.1 only). */
   preauth?: PreauthHash;
 }
@@ -90,6 +92,7 @@ export async function negotiate(conn: Connection, clientGuid: Buffer, o: Negotia
     dialect,
     securityMode: r.u16(b + 2),
     serverGuid: r.guid(b + 8),
+    clientGuid,
     capabilities: r.u32(b + 24),
     maxTransactSize: r.u32(b + 28),
     maxReadSize: r.u32(b + 32),

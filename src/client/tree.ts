@@ -1,9 +1,10 @@
 import { Readable, Writable } from 'node:stream';
-import { Access, Command, CreateDisposition, CreateOptions, InfoType, QueryDirectoryFlags, ShareAccess, SMB2_HEADER_SIZE } from '../protocol/constants.js';
+import { Access, Command, CreateDisposition, CreateOptions, Fsctl, InfoType, IoctlFlags, QueryDirectoryFlags, ShareAccess, SMB2_HEADER_SIZE } from '../protocol/constants.js';
 import { FileInfoClass } from '../protocol/fscc/constants.js';
 import { Status } from '../protocol/status.js';
 import { Reader } from '../protocol/reader.js';
 import type { Session } from './session.js';
+import { decodeInterfaceInfo, type ServerInterface } from './interfaces.js';
 import { decodeIdBothDirectory, decodeStatAt, responseBuffer, type DirEntryInfo, type FileStatInfo } from './messages.js';
 
 export interface OpenOptions {
@@ -202,6 +203,31 @@ export class Tree {
     });
   }
 
+  /**
+   * An FSCTL on the tree ([MS-SMB2] 2.2.31/2.2.32); without a file id it goes to the server
+   * (FileId all 0xFF), as FSCTL_QUERY_NETWORK_INTERFACE_INFO must.
+   */
+  async fsctl(ctlCode: number, input: Buffer = Buffer.alloc(0), maxOutput = 65536, fileId: Buffer = Buffer.alloc(16, 0xff)): Promise<Buffer> {
+    const b = Buffer.alloc(56);
+    b.writeUInt16LE(57, 0);
+    b.writeUInt32LE(ctlCode >>> 0, 4);
+    fileId.copy(b, 8);
+    b.writeUInt32LE(input.length ? SMB2_HEADER_SIZE + 56 : 0, 24);
+    b.writeUInt32LE(input.length, 28);
+    b.writeUInt32LE(maxOutput, 44);
+    b.writeUInt32LE(IoctlFlags.IS_FSCTL, 48);
+    const r = await this.request(Command.IOCTL, input.length ? [b, input] : b, { payloadSize: Math.max(input.length, maxOutput) });
+    const rd = new Reader(r.msg);
+    const h = SMB2_HEADER_SIZE;
+    const len = rd.u32(h + 36);
+    return len ? rd.bytes(rd.u32(h + 32), len) : Buffer.alloc(0);
+  }
+
+  /** The server's interfaces for multichannel (FSCTL_QUERY_NETWORK_INTERFACE_INFO). */
+  async queryNetworkInterfaces(): Promise<ServerInterface[]> {
+    return decodeInterfaceInfo(await this.fsctl(Fsctl.QUERY_NETWORK_INTERFACE_INFO));
+  }
+
   async disconnect(): Promise<void> {
     const b = Buffer.alloc(4);
     b.writeUInt16LE(4, 0);
@@ -232,7 +258,7 @@ export class SmbFile {
     return this.tree.session.request({ command, body, treeId: this.tree.id, payloadSize, okStatus });
   }
 
-  async read(offset: number, length: number): Promise<Buffer> {
+  private async readResponse(offset: number, length: number) {
     const b = Buffer.alloc(49);
     b.writeUInt16LE(49, 0);
     b[2] = 0x50;
@@ -240,10 +266,23 @@ export class SmbFile {
     b.writeBigUInt64LE(BigInt(offset), 8);
     this.fileId.copy(b, 16);
     const r = await this.req(Command.READ, b, length, [Status.END_OF_FILE]);
-    if (r.status === Status.END_OF_FILE) return Buffer.alloc(0);
+    if (r.status === Status.END_OF_FILE) return { data: Buffer.alloc(0), release: r.release };
     const off = r.msg[SMB2_HEADER_SIZE + 2]!;
     const len = r.msg.readUInt32LE(SMB2_HEADER_SIZE + 4);
-    return r.msg.subarray(off, off + len);
+    return { data: r.msg.subarray(off, off + len), release: r.release };
+  }
+
+  /** The bytes at `offset`: a view of the response, which stays valid as long as it is held. */
+  async read(offset: number, length: number): Promise<Buffer> {
+    return (await this.readResponse(offset, length)).data;
+  }
+
+  /** Reads into `dest` at `at` and lets the response's memory be reused; returns the bytes read. */
+  async readTo(dest: Buffer, at: number, offset: number, length: number): Promise<number> {
+    const { data, release } = await this.readResponse(offset, length);
+    data.copy(dest, at);
+    release();
+    return data.length;
   }
 
   async write(offset: number, data: Buffer): Promise<number> {
@@ -259,11 +298,7 @@ export class SmbFile {
 
   /** Fills `buf` from `offset` with up to `depth` READs in flight. */
   readInto(buf: Buffer, offset: number, o: TransferOptions = {}): Promise<void> {
-    return inChunks(buf.length, o.chunkSize ?? this.maxRead, o, async (at, len) => {
-      const data = await this.read(offset + at, len);
-      data.copy(buf, at);
-      return data.length;
-    });
+    return inChunks(buf.length, o.chunkSize ?? this.maxRead, o, (at, len) => this.readTo(buf, at, offset + at, len));
   }
 
   writeAll(data: Buffer, offset: number, o: TransferOptions = {}): Promise<void> {

@@ -11,7 +11,13 @@ export class Framer {
   private frame: Buffer | null = null;
   private frameFill = 0;
 
-  constructor(private readonly maxFrameSize: number) {}
+  /** `alloc` may hand out a reused buffer at least `len` long (a pool); only the first `len` bytes are used. */
+  constructor(
+    private readonly maxFrameSize: number,
+    private readonly alloc?: (len: number) => Buffer,
+    /** The caller reuses each chunk's memory after push(): every frame must then be copied out. */
+    private readonly chunksAreReused = false,
+  ) {}
 
   /** Feeds received bytes; returns the frames they complete. Throws FrameError on a bad length prefix. */
   push(chunk: Buffer): Buffer[] {
@@ -31,12 +37,12 @@ export class Framer {
         this.headerFill = 0;
         this.frameFill = 0;
         // A frame that arrives whole in this chunk needs no copy of its own: a view is enough.
-        if (chunk.length - off >= len) {
+        if (!this.chunksAreReused && chunk.length - off >= len) {
           frames.push(chunk.subarray(off, off + len));
           off += len;
           continue;
         }
-        this.frame = Buffer.allocUnsafe(len);
+        this.frame = this.alloc ? this.alloc(len).subarray(0, len) : Buffer.allocUnsafe(len);
       }
       const take = Math.min(this.frame.length - this.frameFill, chunk.length - off);
       chunk.copy(this.frame, this.frameFill, off, off + take);

@@ -5,6 +5,16 @@ import { CreditWindow } from '../../src/server/credits.js';
 import { decodeHeader, encodeHeader } from '../../src/protocol/header.js';
 import { HeaderFlags } from '../../src/protocol/constants.js';
 
+test('framer with reused chunks copies every frame out, into buffers its allocator gives', () => {
+  const sizes: number[] = [];
+  const f = new Framer(1024, (len) => (sizes.push(len), Buffer.alloc(len + 100)), true);
+  const wire = Buffer.concat([framePrefix(5), Buffer.from('hello'), framePrefix(3), Buffer.from('abc')]);
+  const frames = f.push(wire);
+  wire.fill(0x78); // the caller reuses its read buffer for the next read
+  assert.deepEqual(frames.map(String), ['hello', 'abc']);
+  assert.deepEqual(sizes, [5, 3]);
+});
+
 test('framer reassembles frames split across chunks and splits coalesced ones', () => {
   const f = new Framer(1024);
   const a = Buffer.from('hello');

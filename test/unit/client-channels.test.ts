@@ -1,0 +1,240 @@
+// The client's multichannel half: interface records decode as the server encodes them, channel
+// targets are ranked as Windows ranks them, and bound channels carry signed (or sealed) IO.
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { createServer, connect, SmbError, type SmbServer } from '../../src/index.js';
+import { ntHashFromPassword } from '../../src/auth/index.js';
+import { ChannelSet, chooseChannelTargets, decodeInterfaceInfo, type Connection, type ConnectOptions, type RequestOptions, type Response } from '../../src/client/index.js';
+import { encodeInterfaceInfo } from '../../src/multichannel/interfaces.js';
+import { Command } from '../../src/protocol/constants.js';
+import { Status } from '../../src/protocol/status.js';
+
+let server: SmbServer;
+let dir: string;
+let port: number;
+const logs: string[] = [];
+const USER = 'alice';
+const PASSWORD = 'Secret-123';
+
+before(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'smb3d-client-mc-'));
+  const ntHash = await ntHashFromPassword(PASSWORD);
+  server = createServer({
+    shares: [{ name: 'data', path: dir, readOnly: false, guestOk: false, browseable: true, encrypt: 'if_required' }],
+    users: { get: async (n) => (n.toLowerCase() === USER ? { name: USER, ntHash } : undefined) },
+    port: 0,
+    listen: ['127.0.0.1'],
+    interfaces: [{ name: '127.0.0.1', speed: 10_000_000_000, capabilities: ['RSS'] }],
+    logger: pino({ level: 'info' }, { write: (s: string) => void logs.push(s) }),
+  });
+  await server.listen();
+  port = server.addresses()[0]!.port;
+});
+
+after(async () => {
+  await server.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const opts = (extra: Partial<ConnectOptions> = {}): ConnectOptions => ({ host: '127.0.0.1', port, share: 'data', user: USER, password: PASSWORD, ...extra });
+const bound = () => logs.filter((l) => l.includes('channel bound to session')).length;
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+test('decodeInterfaceInfo reads what the server encodes (IPv4 and IPv6)', () => {
+  const buf = encodeInterfaceInfo([
+    { ifIndex: 7, speed: 10_000_000_000n, rss: true, rdma: false, family: 4, address: '10.77.1.1' },
+    { ifIndex: 8, speed: 1_000_000_000n, rss: false, rdma: true, family: 6, address: 'fe80::1:2', scopeId: 8 },
+  ]);
+  assert.deepEqual(decodeInterfaceInfo(buf), [
+    { ifIndex: 7, speed: 1e10, rss: true, rdma: false, family: 4, address: '10.77.1.1' },
+    { ifIndex: 8, speed: 1e9, rss: false, rdma: true, family: 6, address: 'fe80::1:2', scopeId: 8 },
+  ]);
+  assert.deepEqual(decodeInterfaceInfo(Buffer.alloc(0)), []);
+  const bad = Buffer.from(buf);
+  bad.writeUInt32LE(8, 0);
+  assert.throws(() => decodeInterfaceInfo(bad), RangeError);
+});
+
+test('chooseChannelTargets: RSS first, then speed; never an address already in use', () => {
+  const it = (address: string, speed: number, rss = false) => ({ ifIndex: 1, rdma: false, family: 4 as const, address, speed, rss });
+  const list = [it('10.0.0.1', 1e9), it('10.0.0.2', 1e10), it('10.0.0.3', 1e9, true), it('10.0.0.4', 25e9), it('10.0.0.2', 1e10)];
+  assert.deepEqual(chooseChannelTargets(list, 2, ['::ffff:10.0.0.4']).map((t) => t.address), ['10.0.0.3', '10.0.0.2']);
+  assert.deepEqual(chooseChannelTargets(list, 9, []).map((t) => t.address), ['10.0.0.3', '10.0.0.4', '10.0.0.2', '10.0.0.1']);
+});
+
+test('client queries the interfaces and binds channels; IO spreads over all of them', async () => {
+  const c = await connect(opts());
+  try {
+    const ifs = await c.tree.queryNetworkInterfaces();
+    assert.deepEqual(ifs.map((i) => [i.address, i.speed, i.rss]), [['127.0.0.1', 1e10, true]]);
+    const none = await c.addChannels(3);
+    assert.equal(none.added.length, 0, 'the only advertised address is the one in use');
+    const before = bound();
+    // One advertised address, so bind to it directly: several channels on one address are legal.
+    for (let i = 0; i < 3; i++) await c.session.bindChannel('127.0.0.1', 1e10);
+    assert.equal(bound() - before, 3, 'the server logs each bind');
+    assert.equal(c.session.channels.alive.length, 4);
+    const data = randomBytes(8 * 1024 * 1024);
+    await c.tree.writeFile('spread.bin', data, { chunkSize: 256 * 1024, depth: 16 });
+    assert.equal(sha(await readFile(path.join(dir, 'spread.bin'))), sha(data));
+    assert.equal(sha(await c.tree.readFile('spread.bin', { chunkSize: 256 * 1024, depth: 16 })), sha(data));
+    for (const ch of c.session.channels.list) assert.ok(ch.bytes >= 2 * 1024 * 1024, `a channel carried only ${ch.bytes} bytes`);
+  } finally {
+    await c.close();
+  }
+});
+
+test('ChannelSet weighs channels by link speed and skips closed ones', () => {
+  const conn = (closed = false) => ({ closed, stalledMs: () => 0 }) as unknown as Connection;
+  const sec = { sessionId: 1n, cipherId: 1, encryptKey: Buffer.alloc(0), decryptKey: Buffer.alloc(0), encrypt: false };
+  const set = new ChannelSet({ connection: conn(), security: sec, speed: 1e9 });
+  set.add({ connection: conn(), security: sec, speed: 3e9 });
+  set.add({ connection: conn(true), security: sec, speed: 100e9 });
+  const counts = [0, 0, 0];
+  for (let i = 0; i < 400; i++) {
+    const ch = set.pick(1 << 20)!;
+    ch.inflightBytes += 1 << 20;
+    counts[set.list.indexOf(ch)]!++;
+  }
+  assert.deepEqual(counts, [100, 300, 0]);
+  set.stop();
+});
+
+test('ChannelSet: after a loss, STATUS_FILE_NOT_AVAILABLE is retried as a replay under the new sequence; CREATE is not replayed', async () => {
+  const sent: Array<{ command: number; seq?: number; replay?: boolean; on: string }> = [];
+  const stub = (name: string, answer: (o: RequestOptions) => Promise<Response>) => {
+    const c = { closed: false, remoteAddress: name, stalledMs: () => 0, abort: () => void (c.closed = true) };
+    return Object.assign(c, { request: (o: RequestOptions) => (sent.push({ command: o.command, seq: o.channelSequence, replay: o.replay, on: name }), answer(o)) }) as unknown as Connection;
+  };
+  const ok = (): Promise<Response> => Promise.resolve({ status: 0, flags: 0, sessionId: 1n, treeId: 1, msg: Buffer.alloc(64), release: () => undefined });
+  const sec = { sessionId: 1n, cipherId: 1, encryptKey: Buffer.alloc(0), decryptKey: Buffer.alloc(0), encrypt: false };
+  let barrier = 2;
+  const dying = stub('a', () => {
+    (dying as unknown as { closed: boolean }).closed = true;
+    return Promise.reject(new Error('ECONNRESET'));
+  });
+  const set = new ChannelSet({ connection: dying, security: sec, speed: 1e9 });
+  set.add({ connection: stub('b', () => (barrier-- > 0 ? Promise.reject(new SmbError(Status.FILE_NOT_AVAILABLE, Command.WRITE)) : ok())), security: sec, speed: 1e6 });
+  await set.send({ command: Command.WRITE, body: Buffer.alloc(0), payloadSize: 1 });
+  assert.deepEqual(sent, [
+    { command: Command.WRITE, seq: 0, replay: false, on: 'a' },
+    { command: Command.WRITE, seq: 1, replay: true, on: 'b' },
+    { command: Command.WRITE, seq: 1, replay: true, on: 'b' },
+    { command: Command.WRITE, seq: 1, replay: true, on: 'b' },
+  ]);
+  assert.deepEqual([set.losses.length, set.replays, set.notAvailable], [1, 3, 2]);
+  // A CREATE that dies with its channel is not sent again: without a durable CreateGuid it could open twice.
+  const dying2 = stub('c', () => {
+    (dying2 as unknown as { closed: boolean }).closed = true;
+    return Promise.reject(new Error('ECONNRESET'));
+  });
+  const set2 = new ChannelSet({ connection: dying2, security: sec, speed: 1e9 });
+  set2.add({ connection: stub('d', ok), security: sec, speed: 1e6 });
+  await assert.rejects(set2.send({ command: Command.CREATE, body: Buffer.alloc(0) }), /ECONNRESET/);
+  assert.equal(sent.filter((x) => x.on === 'd').length, 0);
+  set.stop();
+  set2.stop();
+});
+
+for (const how of ['socket error', 'stall'] as const) {
+  test(`failover on a ${how}: outstanding IO is replayed on the other channels with a new ChannelSequence`, async () => {
+    const c = await connect(opts({ stallTimeoutMs: 300, rebindIntervalMs: 0 }));
+    try {
+      for (let i = 0; i < 2; i++) await c.session.bindChannel('127.0.0.1', 1e9);
+      c.session.channels.list[0]!.speed = 1e9;
+      const victim = c.session.channels.list[1]!;
+      const data = randomBytes(24 * 1024 * 1024);
+      let done = 0;
+      let killed = false;
+      const kill = () => {
+        if (killed || done < 4 * 1024 * 1024) return;
+        killed = true;
+        // A socket error ends the connection at once; a stall is a channel that stops delivering
+        // (as after a dropped link) and must be noticed by the watchdog.
+        if (how === 'socket error') victim.connection.abort(new Error('ECONNRESET (test)'));
+        else (victim.connection as unknown as { sock: import('node:net').Socket }).sock.pause();
+      };
+      const io = { chunkSize: 256 * 1024, depth: 24, onProgress: (n: number) => ((done += n), kill()) };
+      await c.tree.writeFile('failover.bin', data, io);
+      assert.ok(killed);
+      assert.equal(sha(await readFile(path.join(dir, 'failover.bin'))), sha(data), 'the server has exactly what was written');
+      assert.equal(c.session.channels.losses.length, 1);
+      assert.equal(c.session.channels.losses[0]!.channel, victim);
+      assert.equal(c.session.channels.sequence, 1);
+      assert.ok(c.session.channels.replays > 0, 'the lost channel\'s requests were replayed');
+      assert.equal(c.session.channels.alive.length, 2);
+      assert.equal(sha(await c.tree.readFile('failover.bin', { chunkSize: 256 * 1024, depth: 24 })), sha(data));
+    } finally {
+      await c.close();
+    }
+  });
+}
+
+for (const [name, extra] of [
+  ['3.0', { dialects: [0x0300] }],
+  ['3.0.2', { dialects: [0x0302] }],
+  ['3.1.1 sealed', { encrypt: true }],
+] as const) {
+  test(`client binds a channel on ${name}`, async () => {
+    const c = await connect(opts(extra as Partial<ConnectOptions>));
+    try {
+      const ch = await c.session.bindChannel('127.0.0.1');
+      assert.ok(c.session.channels.list.includes(ch));
+      const data = randomBytes(3 * 1024 * 1024);
+      await c.tree.writeFile('d.bin', data, { chunkSize: 512 * 1024 });
+      assert.equal(sha(await c.tree.readFile('d.bin', { chunkSize: 512 * 1024 })), sha(data));
+      assert.ok(ch.bytes > 0, 'the bound channel carried IO');
+    } finally {
+      await c.close();
+    }
+  });
+}
+
+test('connect({ channels }) binds to advertised addresses only; 2.1 cannot bind', async () => {
+  // The only advertised address is the one in use, so there is nothing more to bind.
+  const c = await connect(opts({ channels: 4 }));
+  try {
+    assert.equal(c.session.channels.list.length, 1);
+    assert.equal(c.session.channels.list[0]!.speed, 1e10, 'the first channel takes its speed from the advertisement');
+  } finally {
+    await c.close();
+  }
+  const old = await connect(opts({ dialects: [0x0210] }));
+  try {
+    await assert.rejects(old.session.bindChannel('127.0.0.1'), (e: unknown) => e instanceof SmbError && e.statusName === 'STATUS_NOT_SUPPORTED');
+  } finally {
+    await old.close();
+  }
+});
+
+test('a server with multichannel off: connect({ channels }) goes on with one channel and says why', async () => {
+  const ntHash = await ntHashFromPassword(PASSWORD);
+  const off = createServer({
+    shares: [{ name: 'data', path: dir, readOnly: false, guestOk: false, browseable: true, encrypt: 'if_required' }],
+    users: { get: async (n) => (n.toLowerCase() === USER ? { name: USER, ntHash } : undefined) },
+    port: 0,
+    listen: ['127.0.0.1'],
+    multiChannel: false,
+    logger: pino({ level: 'silent' }),
+  });
+  await off.listen();
+  try {
+    const c = await connect({ ...opts(), port: off.addresses()[0]!.port, channels: 3 });
+    try {
+      assert.equal(c.session.channels.list.length, 1);
+      const report = await c.addChannels(1);
+      assert.equal(report.added.length, 0);
+      assert.equal((report.failed[0]?.error as SmbError).statusName, 'STATUS_INVALID_DEVICE_REQUEST');
+      await c.tree.writeFile('single.bin', Buffer.from('still works'));
+    } finally {
+      await c.close();
+    }
+  } finally {
+    await off.close();
+  }
+});
