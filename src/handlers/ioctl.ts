@@ -4,6 +4,7 @@ import { Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
 import type { Reply, Request } from '../server/request.js';
 import { copyChunk, requestResumeKey } from './copychunk.js';
+import { queryAllocatedRanges, setSparse, setZeroData } from './sparse.js';
 import { advertisedInterfaces, encodeInterfaceInfo } from '../multichannel/interfaces.js';
 
 const b = SMB2_HEADER_SIZE;
@@ -115,6 +116,15 @@ export async function ioctl(req: Request): Promise<Reply> {
       result = { output: Buffer.alloc(0) };
       break;
     }
+    case Fsctl.SET_SPARSE:
+      result = await setSparse(req.open(b + 8), input);
+      break;
+    case Fsctl.SET_ZERO_DATA:
+      result = await setZeroData(req.open(b + 8), input);
+      break;
+    case Fsctl.QUERY_ALLOCATED_RANGES:
+      result = await queryAllocatedRanges(req.open(b + 8), input, maxOutput);
+      break;
     case Fsctl.CREATE_OR_GET_OBJECT_ID: {
       const open = req.open(b + 8);
       if (!open.handle) fail(Status.INVALID_DEVICE_REQUEST);

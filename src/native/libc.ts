@@ -1,6 +1,7 @@
 /**
- * The few libc calls Node does not expose (extended attributes, nanosecond utimensat), reached
- * through koffi. Later also the home of getsockopt(TCP_INFO) and ioctl(SIOCOUTQ).
+ * The few libc calls Node does not expose (extended attributes, nanosecond utimensat, fallocate,
+ * lseek SEEK_DATA/SEEK_HOLE), reached through koffi. Later also the home of getsockopt(TCP_INFO)
+ * and ioctl(SIOCOUTQ).
  *
  * Loading never throws: where koffi or libc.so.6 cannot be loaded (not Linux/glibc, no prebuilt
  * koffi binary), `available` is false and every wrapper throws an ENOTSUP error, so callers take
@@ -51,6 +52,7 @@ interface Bindings {
   utimensat: NativeFn;
   futimens: NativeFn;
   fallocate: NativeFn;
+  lseek: NativeFn;
 }
 
 function load(): Bindings | null {
@@ -77,6 +79,8 @@ function load(): Bindings | null {
       utimensat: lib.func('int utimensat(int dirfd, const char *path, const void *times, int flags)'),
       futimens: lib.func('int futimens(int fd, const void *times)'),
       fallocate: lib.func('int fallocate(int fd, int mode, int64_t offset, int64_t len)'),
+      // off_t is 64 bits on 64-bit Linux (the only place this loads on the platforms we build for).
+      lseek: lib.func('int64_t lseek(int fd, int64_t offset, int whence)'),
     };
   } catch {
     return null;
@@ -264,4 +268,35 @@ export const FALLOC_FL_KEEP_SIZE = 1;
 export function fallocate(fd: number, mode: number, offset: bigint, length: bigint): void {
   const b = bindings('fallocate');
   check(b, b.fallocate(fd, mode, offset, length), 'fallocate');
+}
+
+/** fallocate modes (linux/falloc.h): deallocate a range (with KEEP_SIZE), or zero it keeping its blocks. */
+export const FALLOC_FL_PUNCH_HOLE = 2;
+export const FALLOC_FL_ZERO_RANGE = 0x10;
+
+const SEEK_DATA = 3;
+const SEEK_HOLE = 4;
+const ENXIO = 6;
+
+function seek(fd: number, offset: bigint, whence: number, syscall: string): bigint {
+  const b = bindings(syscall);
+  const ret = BigInt(b.lseek(fd, offset, whence) as number | bigint);
+  if (ret >= 0n) return ret;
+  const errno = b.koffi.errno();
+  if (errno === ENXIO) return -1n;
+  throw libcError(errno, syscall);
+}
+
+/**
+ * lseek(SEEK_DATA): the first offset at or after `offset` that holds data, or -1 when there is
+ * none before the end of file (ENXIO). A file system without hole tracking reports all of the file
+ * as data, as the kernel's generic implementation does.
+ */
+export function seekData(fd: number, offset: bigint): bigint {
+  return seek(fd, offset, SEEK_DATA, 'lseek(SEEK_DATA)');
+}
+
+/** lseek(SEEK_HOLE): the first hole at or after `offset` (the end of file counts as one), or -1 past it. */
+export function seekHole(fd: number, offset: bigint): bigint {
+  return seek(fd, offset, SEEK_HOLE, 'lseek(SEEK_HOLE)');
 }

@@ -3,11 +3,12 @@
  * NTSTATUS failures) without touching the disk. For tests and embedding.
  */
 import { Status, fail } from '../protocol/status.js';
-import { DEFAULT_FS_ATTRIBUTES, STREAMS_AND_EAS } from '../protocol/fscc/constants.js';
+import { DEFAULT_FS_ATTRIBUTES, FsAttribute, STREAMS_AND_EAS } from '../protocol/fscc/constants.js';
 import { foldName } from './paths.js';
 import { FILETIME_UNIX_EPOCH } from './posix-stat.js';
 import { MapExtraStore } from './map-extras.js';
 import { eaSizeFromEntries } from './ea-size.js';
+import { addExtent, clipExtents, removeExtent, type Extent } from './extents.js';
 import {
   FileAttribute,
   type Backend,
@@ -18,6 +19,7 @@ import {
   type SetTimes,
   type VfsHandle,
   type ExtraStore,
+  type ByteRange,
 } from './types.js';
 
 interface Meta {
@@ -35,6 +37,8 @@ interface FileNode extends Meta {
   kind: 'file';
   data: Buffer;
   size: number;
+  /** Present while the file is sparse: its allocated blocks (a non-sparse file is allocated to EOF). */
+  allocated?: Extent[];
 }
 
 interface DirNode extends Meta {
@@ -47,6 +51,15 @@ type Node = FileNode | DirNode;
 const DOS_ATTRIBUTES =
   FileAttribute.READONLY | FileAttribute.HIDDEN | FileAttribute.SYSTEM | FileAttribute.ARCHIVE;
 const ALLOCATION_UNIT = 4096n;
+const BLOCK = Number(ALLOCATION_UNIT);
+
+function blockFloor(n: number): number {
+  return Math.floor(n / BLOCK) * BLOCK;
+}
+
+function blockCeil(n: number): number {
+  return Math.ceil(n / BLOCK) * BLOCK;
+}
 
 function now(): bigint {
   return FILETIME_UNIX_EPOCH + BigInt(Date.now()) * 10_000n;
@@ -127,11 +140,16 @@ export class MemoryBackend implements Backend {
   static statOf(n: Node): FileStat {
     const isDirectory = n.kind === 'dir';
     const size = n.kind === 'file' ? BigInt(n.size) : 0n;
-    const attrs = isDirectory ? FileAttribute.DIRECTORY : n.attributes & DOS_ATTRIBUTES;
+    let attrs = isDirectory ? FileAttribute.DIRECTORY : n.attributes & DOS_ATTRIBUTES;
+    let allocationSize = ((size + ALLOCATION_UNIT - 1n) / ALLOCATION_UNIT) * ALLOCATION_UNIT;
+    if (n.kind === 'file' && n.allocated) {
+      attrs |= FileAttribute.SPARSE_FILE;
+      allocationSize = BigInt(n.allocated.reduce((sum, [a, b]) => sum + b - a, 0));
+    }
     return {
       isDirectory,
       size,
-      allocationSize: ((size + ALLOCATION_UNIT - 1n) / ALLOCATION_UNIT) * ALLOCATION_UNIT,
+      allocationSize,
       creationTime: n.creationTime,
       lastAccessTime: n.lastAccessTime,
       lastWriteTime: n.lastWriteTime,
@@ -260,7 +278,7 @@ export class MemoryBackend implements Backend {
       fsName: 'NTFS',
       volumeCreationTime: this.root.creationTime,
       maxNameLength: 255,
-      fsAttributes: DEFAULT_FS_ATTRIBUTES | STREAMS_AND_EAS,
+      fsAttributes: DEFAULT_FS_ATTRIBUTES | STREAMS_AND_EAS | FsAttribute.SUPPORTS_SPARSE_FILES,
     };
   }
 
@@ -311,6 +329,7 @@ class MemoryHandle implements VfsHandle {
     const pos = Number(position);
     this.backend.reserve(n, pos + data.length);
     data.copy(n.data, pos);
+    if (n.allocated && data.length) n.allocated = addExtent(n.allocated, blockFloor(pos), blockCeil(pos + data.length));
     n.size = Math.max(n.size, pos + data.length);
     n.lastWriteTime = n.changeTime = now();
     return data.length;
@@ -322,8 +341,45 @@ class MemoryHandle implements VfsHandle {
     const len = Number(size);
     this.backend.reserve(n, len);
     if (len < n.size) n.data.fill(0, len, n.size);
+    if (n.allocated) n.allocated = removeExtent(n.allocated, blockCeil(len), Infinity);
     n.size = len;
     n.lastWriteTime = n.changeTime = now();
+  }
+
+  /** The file, for the sparse-file calls: directories are never sparse. */
+  private sparseFile(modifies: boolean): FileNode {
+    if (this.node.kind === 'dir') fail(Status.INVALID_PARAMETER, 'a directory is never sparse');
+    if (modifies && this.backend.readOnly) fail(Status.ACCESS_DENIED);
+    return this.node;
+  }
+
+  async setSparse(sparse: boolean): Promise<void> {
+    const n = this.sparseFile(true);
+    if (sparse && !n.allocated) n.allocated = n.size > 0 ? [[0, blockCeil(n.size)]] : [];
+    // Memory holes read as zeros and cost nothing to fill: clearing just forgets them.
+    if (!sparse) delete n.allocated;
+    n.changeTime = now();
+  }
+
+  async zeroRange(start: bigint, end: bigint): Promise<void> {
+    const n = this.sparseFile(true);
+    if (!this.flags.write) fail(Status.ACCESS_DENIED);
+    if (start < 0n || end <= start || start >= BigInt(n.size)) return;
+    const s = Number(start);
+    const e = Math.min(Number(end), n.size);
+    n.data.fill(0, s, e);
+    // Whole blocks are freed; the last block of the file counts as whole when the range reaches EOF.
+    if (n.allocated) n.allocated = removeExtent(n.allocated, blockCeil(s), e >= n.size ? blockCeil(e) : blockFloor(e));
+    n.lastWriteTime = n.changeTime = now();
+  }
+
+  async allocatedRanges(start: bigint, end: bigint): Promise<ByteRange[]> {
+    const n = this.sparseFile(false);
+    const s = Number(start);
+    const e = Math.min(Number(end), n.size);
+    if (e <= s) return [];
+    const extents = n.allocated ? clipExtents(n.allocated, s, e) : [[s, e] as Extent];
+    return extents.map(([a, b]) => ({ offset: BigInt(a), length: BigInt(b - a) }));
   }
 
   async sync(): Promise<void> {}

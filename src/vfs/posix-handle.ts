@@ -7,11 +7,14 @@ import { toNtStatusError } from './errno.js';
 import type { StatMapper } from './posix-meta.js';
 import type { MetaOps } from './posix-ops.js';
 import { FALLOC_FL_KEEP_SIZE, fallocate, isUnsupported } from '../native/libc.js';
-import type { ExtraStore, FileStat, VfsHandle } from './types.js';
+import type { ByteRange, ExtraStore, FileStat, VfsHandle } from './types.js';
 import { XattrExtraStore } from './posix-extras.js';
+import { dataRanges, fillHoles, isSparse, storeSparse, zeroInPlace } from './posix-sparse.js';
 
 /** Largest offset fs accepts exactly (Number.MAX_SAFE_INTEGER); beyond it a double would silently round. */
 const MAX_POSITION = BigInt(Number.MAX_SAFE_INTEGER);
+/** Zeros written at a time where the file system cannot zero a range in place. */
+const ZERO_CHUNK = 1n << 20n;
 
 function toPosition(position: bigint): number {
   if (position < 0n || position > MAX_POSITION) fail(Status.INVALID_PARAMETER, 'file offset out of range');
@@ -46,6 +49,8 @@ export class PosixFileHandle implements VfsHandle {
     private readonly canWrite: boolean,
     private readonly readOnlyBackend: boolean,
     private readonly toFileStat: StatMapper,
+    /** Sparse files need somewhere to keep the attribute: the backend's xattr record. */
+    private readonly sparseFiles = false,
   ) {}
 
   /** Runs thread-pool I/O on the descriptor, counted so close can wait for it. */
@@ -119,6 +124,57 @@ export class PosixFileHandle implements VfsHandle {
       fallocate(this.fd, FALLOC_FL_KEEP_SIZE, 0n, size);
     } catch (err) {
       if (!isUnsupported(err)) throw toNtStatusError(err);
+    }
+  }
+
+  /** The descriptor, for the sparse-file calls (each one short system call, so not counted as in flight). */
+  private sparseFd(modifies: boolean): number {
+    if (this.closed) fail(Status.INVALID_HANDLE, 'handle closed');
+    if (this.isDirectory) fail(Status.INVALID_PARAMETER, 'a directory is never sparse');
+    if (!this.sparseFiles) fail(Status.INVALID_DEVICE_REQUEST, 'sparse files need user xattrs');
+    if (modifies && this.readOnlyBackend) fail(Status.ACCESS_DENIED, 'read-only share');
+    return this.fd;
+  }
+
+  async setSparse(sparse: boolean): Promise<void> {
+    const fd = this.sparseFd(true);
+    const st = await this.fstat();
+    try {
+      storeSparse({ fd }, st, sparse);
+    } catch (err) {
+      throw toNtStatusError(err);
+    }
+    if (!sparse && this.canWrite) fillHoles(fd, st.size);
+  }
+
+  async zeroRange(start: bigint, end: bigint): Promise<void> {
+    const fd = this.sparseFd(true);
+    if (!this.canWrite) fail(Status.ACCESS_DENIED, 'handle not opened for writing');
+    toPosition(start);
+    toPosition(end);
+    if (end <= start) return;
+    let done: boolean;
+    try {
+      done = zeroInPlace(fd, start, end, isSparse({ fd }));
+    } catch (err) {
+      throw toNtStatusError(err);
+    }
+    if (done) return;
+    const zeros = Buffer.alloc(Number(end - start < ZERO_CHUNK ? end - start : ZERO_CHUNK));
+    for (let pos = start; pos < end; ) {
+      const n = end - pos < ZERO_CHUNK ? Number(end - pos) : zeros.length;
+      await this.write(zeros.subarray(0, n), pos);
+      pos += BigInt(n);
+    }
+  }
+
+  async allocatedRanges(start: bigint, end: bigint): Promise<ByteRange[]> {
+    const fd = this.sparseFd(false);
+    if (end <= start) return [];
+    try {
+      return dataRanges(fd, start, end);
+    } catch (err) {
+      throw toNtStatusError(err);
     }
   }
 

@@ -46,10 +46,16 @@ export const STORED_ATTRIBUTES =
   FileAttribute.SYSTEM |
   FileAttribute.ARCHIVE |
   FileAttribute.TEMPORARY |
+  FileAttribute.SPARSE_FILE |
   FileAttribute.OFFLINE |
   FileAttribute.NOT_CONTENT_INDEXED;
-/** TEMPORARY is meaningless (and refused by Windows) on a directory. */
-const DIRECTORY_ATTRIBUTES = STORED_ATTRIBUTES & ~FileAttribute.TEMPORARY;
+/**
+ * What a client's attributes (SET_INFO, CREATE) may change: SPARSE_FILE is stored but set only by
+ * FSCTL_SET_SPARSE.
+ */
+export const CLIENT_SET_ATTRIBUTES = STORED_ATTRIBUTES & ~FileAttribute.SPARSE_FILE;
+/** TEMPORARY is meaningless (and refused by Windows) on a directory, and a directory is never sparse. */
+const DIRECTORY_ATTRIBUTES = STORED_ATTRIBUTES & ~(FileAttribute.TEMPORARY | FileAttribute.SPARSE_FILE);
 
 export interface MetaRecord {
   attributes: number;

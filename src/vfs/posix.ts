@@ -4,7 +4,7 @@
 import { constants as fsc, realpathSync, statSync, type BigIntStats } from 'node:fs';
 import * as nodePath from 'node:path';
 import { Status, fail } from '../protocol/status.js';
-import { DEFAULT_FS_ATTRIBUTES, STREAMS_AND_EAS } from '../protocol/fscc/constants.js';
+import { DEFAULT_FS_ATTRIBUTES, FsAttribute, STREAMS_AND_EAS } from '../protocol/fscc/constants.js';
 import { errnoCode, toNtStatusError } from './errno.js';
 import { PosixFileHandle, PosixPathHandle } from './posix-handle.js';
 import { PathResolver } from './posix-resolve.js';
@@ -12,7 +12,7 @@ import { asyncMetadataOps, syncMetadataOps, type MetaOps } from './posix-ops.js'
 import { watchDirectory } from './posix-watch.js';
 import { FILETIME_UNIX_EPOCH, fileStatFromStats, filetimeToUnixSeconds, modeForAttributes } from './posix-stat.js';
 import {
-  STORED_ATTRIBUTES,
+  CLIENT_SET_ATTRIBUTES,
   defaultCreationTime,
   implicitMeta,
   probeXattrs,
@@ -143,7 +143,7 @@ export class PosixBackend implements Backend {
     if (flags.write && (Number(st.mode) & 0o200) === 0) fail(Status.ACCESS_DENIED, 'file is read-only');
     try {
       const fd = await this.ops.open(real, accessFlags(flags) | OPEN_GUARDS);
-      return new PosixFileHandle(path, false, fd, this.ops, flags.read, flags.write, this.readOnly, this.toFileStat);
+      return new PosixFileHandle(path, false, fd, this.ops, flags.read, flags.write, this.readOnly, this.toFileStat, this.capabilities.xattrs);
     } catch (err) {
       if (!flags.read && !flags.write && errnoCode(err) === 'EACCES') return new PosixPathHandle(path, real, false, this.ops, this.toFileStat);
       throw toNtStatusError(err);
@@ -153,7 +153,7 @@ export class PosixBackend implements Backend {
   private async openDirectory(path: string, real: string): Promise<VfsHandle> {
     try {
       const fd = await this.ops.open(real, fsc.O_RDONLY | fsc.O_DIRECTORY | fsc.O_NOFOLLOW);
-      return new PosixFileHandle(path, true, fd, this.ops, false, false, this.readOnly, this.toFileStat);
+      return new PosixFileHandle(path, true, fd, this.ops, false, false, this.readOnly, this.toFileStat, this.capabilities.xattrs);
     } catch (err) {
       if (errnoCode(err) === 'EACCES') return new PosixPathHandle(path, real, true, this.ops, this.toFileStat);
       throw toNtStatusError(err);
@@ -165,7 +165,7 @@ export class PosixBackend implements Backend {
     const entry = await this.resolver.entry(path);
     if (entry.exists) fail(Status.OBJECT_NAME_COLLISION);
     // [MS-FSA] 2.1.5.1.2.1: a new file always gets ARCHIVE.
-    const attrs = (attributes | FileAttribute.ARCHIVE) & ~FileAttribute.DIRECTORY;
+    const attrs = (attributes | FileAttribute.ARCHIVE) & ~(FileAttribute.DIRECTORY | FileAttribute.SPARSE_FILE);
     const xattrs = this.capabilities.xattrs;
     const mode = xattrs ? modeWithReadOnly(FILE_MODE, attrs) : modeForAttributes(FILE_MODE, attrs);
     let fd: number;
@@ -187,7 +187,7 @@ export class PosixBackend implements Backend {
       await this.ops.unlink(entry.entryPath).catch(() => undefined);
       throw toNtStatusError(err);
     }
-    return new PosixFileHandle(entry.sharePath, false, fd, this.ops, flags.read, flags.write, this.readOnly, this.toFileStat);
+    return new PosixFileHandle(entry.sharePath, false, fd, this.ops, flags.read, flags.write, this.readOnly, this.toFileStat, this.capabilities.xattrs);
   }
 
   async mkdir(path: string, attributes: number): Promise<void> {
@@ -360,7 +360,7 @@ export class PosixBackend implements Backend {
       }
       const target: XattrTarget = { path: real, follow: false };
       const rec = readMeta(target) ?? implicitMeta(st);
-      rec.attributes = attributes & STORED_ATTRIBUTES;
+      rec.attributes = (attributes & CLIENT_SET_ATTRIBUTES) | (rec.attributes & FileAttribute.SPARSE_FILE);
       const wanted = st.isDirectory() ? mode & 0o7777 : modeWithReadOnly(mode, attributes);
       // Clearing READONLY: write bit first, so the record can be written by a non-root owner.
       if (wanted !== (mode & 0o7777) && (wanted & 0o200) !== 0) await this.ops.chmod(real, wanted);
@@ -436,7 +436,8 @@ export class PosixBackend implements Backend {
       fsName: 'NTFS',
       volumeCreationTime: this.volumeCreationTime,
       maxNameLength: 255,
-      fsAttributes: this.capabilities.xattrs ? DEFAULT_FS_ATTRIBUTES | STREAMS_AND_EAS : DEFAULT_FS_ATTRIBUTES,
+      // Sparse files keep their attribute in the same record; holes are the file system's own.
+      fsAttributes: this.capabilities.xattrs ? DEFAULT_FS_ATTRIBUTES | STREAMS_AND_EAS | FsAttribute.SUPPORTS_SPARSE_FILES : DEFAULT_FS_ATTRIBUTES,
     };
   }
 

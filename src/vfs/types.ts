@@ -62,6 +62,12 @@ export interface FsInfo {
   fsAttributes?: number;
 }
 
+/** A byte range of a file: `length` bytes from `offset`. */
+export interface ByteRange {
+  offset: bigint;
+  length: bigint;
+}
+
 export interface OpenFlags {
   read: boolean;
   write: boolean;
@@ -83,6 +89,26 @@ export interface VfsHandle {
   close(): Promise<void>;
   /** Named streams and EAs of the file this handle has open; follows the file through renames. */
   extras?(): ExtraStore;
+  /**
+   * Sparse files (FSCTL_SET_SPARSE, _SET_ZERO_DATA, _QUERY_ALLOCATED_RANGES). Optional, all three or
+   * none; a backend that has them says so with FILE_SUPPORTS_SPARSE_FILES in FsInfo.fsAttributes.
+   *
+   * setSparse marks the file sparse or not: FILE_ATTRIBUTE_SPARSE_FILE in its attributes from then
+   * on, kept with the DOS attributes. Clearing it allocates the file's holes where the storage can.
+   * Directories: INVALID_PARAMETER.
+   */
+  setSparse?(sparse: boolean): Promise<void>;
+  /**
+   * Zeroes [start, end) without moving the end of file (the caller clips `end` to it). On a sparse
+   * file the range is deallocated where the storage can (whole blocks only); otherwise it stays
+   * allocated.
+   */
+  zeroRange?(start: bigint, end: bigint): Promise<void>;
+  /**
+   * The parts of [start, end) that are allocated (hold data), in order and merged, clipped to
+   * [start, end); the caller clips `end` to the end of file. Granularity is the storage's block.
+   */
+  allocatedRanges?(start: bigint, end: bigint): Promise<ByteRange[]>;
 }
 
 /** What a file keeps beside its data: named streams and extended attributes, separate namespaces. */
@@ -142,7 +168,10 @@ export interface Backend {
   resolveCase(path: string): Promise<string | null>;
   /** Opens an existing file or directory. */
   open(path: string, flags: OpenFlags): Promise<VfsHandle>;
-  /** Creates a new file (fails with OBJECT_NAME_COLLISION if it exists) and opens it. */
+  /**
+   * Creates a new file (fails with OBJECT_NAME_COLLISION if it exists) and opens it. A new file is
+   * never sparse: SPARSE_FILE in `attributes` is ignored, as Windows does.
+   */
   createFile(path: string, flags: OpenFlags, attributes: number): Promise<VfsHandle>;
   mkdir(path: string, attributes: number): Promise<void>;
   rmdir(path: string): Promise<void>;
@@ -150,7 +179,10 @@ export interface Backend {
   rename(from: string, to: string, replaceIfExists: boolean): Promise<void>;
   readdir(path: string): Promise<DirEntry[]>;
   setTimes(path: string, times: SetTimes): Promise<void>;
-  /** Sets the DOS attributes (READONLY, HIDDEN, SYSTEM, ARCHIVE, ...); DIRECTORY is ignored. */
+  /**
+   * Sets the DOS attributes (READONLY, HIDDEN, SYSTEM, ARCHIVE, ...); DIRECTORY is ignored, and
+   * SPARSE_FILE keeps its current value (only VfsHandle.setSparse changes it, as on Windows).
+   */
   setAttributes(path: string, attributes: number): Promise<void>;
   fsInfo(): Promise<FsInfo>;
   /**

@@ -347,8 +347,9 @@ test('metadata record codec', () => {
   assert.deepEqual(decodeMeta(buf), rec);
   // Pre-1970 mtimes survive the seconds/nanoseconds split.
   assert.equal(decodeMeta(encodeMeta({ ...rec, changeMtimeNs: -1n }))!.changeMtimeNs, -1n);
-  // Unstorable bits (DIRECTORY, SPARSE, ...) are dropped; absent fields stay absent.
-  assert.deepEqual(decodeMeta(encodeMeta({ attributes: FileAttribute.DIRECTORY | FileAttribute.SPARSE_FILE | FileAttribute.ARCHIVE })), { attributes: FileAttribute.ARCHIVE });
+  // Unstorable bits (DIRECTORY, COMPRESSED, ...) are dropped, SPARSE_FILE kept; absent fields stay absent.
+  assert.deepEqual(decodeMeta(encodeMeta({ attributes: FileAttribute.DIRECTORY | FileAttribute.COMPRESSED | FileAttribute.ARCHIVE })), { attributes: FileAttribute.ARCHIVE });
+  assert.deepEqual(decodeMeta(encodeMeta({ attributes: FileAttribute.SPARSE_FILE })), { attributes: FileAttribute.SPARSE_FILE });
   // Other versions and short records are ignored; longer version-1 records are read.
   const v2 = Buffer.from(buf);
   v2[0] = 2;
