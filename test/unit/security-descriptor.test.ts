@@ -202,3 +202,116 @@ test('access check: OWNER RIGHTS replaces the owner\'s implicit rights', () => {
   assert.ok(!accessAllowedBySd(sd, alice, Access.WRITE_DAC));
   assert.ok(!accessAllowedBySd(sd, bob, R));
 });
+
+// ---- Storage: the versioned record, merging with the default, SET_INFO semantics, backends ----
+
+import { promises as fsp } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { SecInfo } from '../../src/protocol/security-descriptor.js';
+import { applySecurityInfo, decodeStoredSd, effectiveSd, encodeStoredSd, only, storedFromCreate } from '../../src/security/stored-sd.js';
+import { accessByStoredSd, defaultSecurityDescriptor, readStoredSd } from '../../src/handlers/security-descriptor.js';
+import { MemoryBackend } from '../../src/vfs/memory.js';
+import { PosixBackend } from '../../src/vfs/posix.js';
+import { NtStatusError } from '../../src/protocol/status.js';
+import type { Backend } from '../../src/vfs/types.js';
+
+const DEFAULT = defaultSecurityDescriptor(alice, FILE_ALL_ACCESS);
+const DENY_ALL_BUT_READ: SecurityDescriptor['dacl'] = { revision: 2, aces: [{ type: AceType.ACCESS_ALLOWED, flags: 0, mask: R | Access.SYNCHRONIZE, sid: WellKnownSid.EVERYONE }] };
+
+test('stored record: round trip, header fields, unknown versions and garbage count as none', () => {
+  const rec = { parts: SecInfo.DACL | SecInfo.OWNER, sd: { control: SdControl.DACL_PROTECTED, owner: bob.user, group: alice.primaryGroup, dacl: DENY_ALL_BUT_READ } };
+  const buf = encodeStoredSd(rec);
+  assert.equal(buf[0], 1);
+  assert.equal(buf.readUInt16LE(2), SecInfo.DACL | SecInfo.OWNER);
+  const back = decodeStoredSd(buf)!;
+  assert.equal(back.parts, rec.parts);
+  // Only the parts named are kept: the group was not stored.
+  assert.equal(back.sd.group, undefined);
+  assert.equal(sidToString(back.sd.owner!), sidToString(bob.user));
+  assert.equal(back.sd.control & SdControl.DACL_PROTECTED, SdControl.DACL_PROTECTED);
+  const v2 = Buffer.from(buf);
+  v2[0] = 2;
+  assert.equal(decodeStoredSd(v2), null);
+  assert.equal(decodeStoredSd(Buffer.alloc(3)), null);
+  assert.equal(decodeStoredSd(Buffer.concat([buf.subarray(0, 8), Buffer.from('garbage')])), null);
+  // A stored NULL DACL stays a NULL DACL.
+  assert.equal(decodeStoredSd(encodeStoredSd({ parts: SecInfo.DACL, sd: { control: 0, dacl: null } }))!.sd.dacl, null);
+});
+
+test('effective descriptor: stored parts win, the default fills the rest; only() selects parts', () => {
+  assert.deepEqual(effectiveSd(null, DEFAULT), DEFAULT);
+  const eff = effectiveSd({ parts: SecInfo.DACL, sd: { control: 0, dacl: null } }, DEFAULT);
+  assert.equal(eff.dacl, null);
+  assert.equal(sidToString(eff.owner!), sidToString(alice.user));
+  const sel = only(eff, SecInfo.OWNER);
+  assert.equal(sel.dacl, undefined);
+  assert.equal(sel.group, undefined);
+  assert.ok(sel.owner);
+  // Encoded for QUERY_INFO: a NULL DACL asked for is PRESENT with offset 0.
+  const wire = encodeSecurityDescriptor(only(eff, SecInfo.DACL));
+  assert.equal(wire.readUInt16LE(2) & SdControl.DACL_PRESENT, SdControl.DACL_PRESENT);
+  assert.equal(wire.readUInt32LE(16), 0);
+});
+
+test('SET_INFO semantics: named parts replace, a DACL not PRESENT becomes a NULL DACL, PROTECTED flags', () => {
+  let rec = applySecurityInfo(null, { control: 0, dacl: DENY_ALL_BUT_READ, owner: bob.user }, SecInfo.DACL);
+  assert.equal(rec.parts, SecInfo.DACL);
+  assert.equal(rec.sd.owner, undefined, 'the owner was not named');
+  rec = applySecurityInfo(rec, { control: 0 }, SecInfo.DACL | SecInfo.PROTECTED_DACL);
+  assert.equal(rec.sd.dacl, null);
+  assert.equal(rec.sd.control & SdControl.DACL_PROTECTED, SdControl.DACL_PROTECTED);
+  rec = applySecurityInfo(rec, { control: 0, owner: bob.user, group: bob.primaryGroup }, SecInfo.OWNER | SecInfo.UNPROTECTED_DACL);
+  assert.equal(rec.parts, SecInfo.DACL | SecInfo.OWNER);
+  assert.equal(rec.sd.control & SdControl.DACL_PROTECTED, SdControl.DACL_PROTECTED, 'UNPROTECTED applies only with the DACL');
+  assert.equal(rec.sd.group, undefined);
+  // CREATE's SecD: a DACL only when PRESENT.
+  assert.equal(storedFromCreate({ control: 0, owner: alice.user }).parts, SecInfo.OWNER);
+  assert.equal(storedFromCreate({ control: 0, dacl: null }).parts, SecInfo.DACL);
+});
+
+async function exerciseStore(backend: Backend): Promise<void> {
+  const h = await backend.createFile('f.txt', { read: true, write: true }, 0);
+  const store = h.extras!();
+  assert.equal(readStoredSd(store), null);
+  store.set('ntacl', '', encodeStoredSd({ parts: SecInfo.DACL, sd: { control: 0, dacl: DENY_ALL_BUT_READ } }));
+  // The 'ntacl' kind is its own namespace: no stream or EA appears.
+  assert.deepEqual(store.list('stream'), []);
+  assert.deepEqual(store.list('ea'), []);
+  await h.close();
+  // Enforced on the next open: read is allowed, write is not; the parent's default DACL grants
+  // FILE_DELETE_CHILD, so DELETE is too; no owner is stored, so the asker is the owner.
+  const ok = await accessByStoredSd(backend, 'f.txt', bob, R, R, FILE_ALL_ACCESS);
+  assert.equal(ok.access, R);
+  const ownerMax = R | Access.SYNCHRONIZE | Access.DELETE | Access.READ_CONTROL | Access.WRITE_DAC;
+  assert.equal(ok.maximal, ownerMax);
+  await assert.rejects(accessByStoredSd(backend, 'f.txt', bob, W, W, FILE_ALL_ACCESS), (e: unknown) => e instanceof NtStatusError && e.status === Status.ACCESS_DENIED);
+  const max = await accessByStoredSd(backend, 'f.txt', bob, Access.MAXIMUM_ALLOWED, FILE_ALL_ACCESS, FILE_ALL_ACCESS);
+  assert.equal(max.access, ownerMax);
+  // A file without a record: the share decides.
+  await (await backend.createFile('g.txt', { read: true, write: true }, 0)).close();
+  assert.deepEqual(await accessByStoredSd(backend, 'g.txt', bob, W, W, FILE_ALL_ACCESS), { access: W, maximal: FILE_ALL_ACCESS });
+  // The record follows the file through a rename.
+  await backend.rename('f.txt', 'h.txt', false);
+  assert.equal(readStoredSd(await backend.extras!('h.txt'))!.parts, SecInfo.DACL);
+}
+
+test('storage: the memory backend keeps the record per file', async () => {
+  await exerciseStore(new MemoryBackend());
+});
+
+test('storage: the POSIX backend keeps it in user.smb3d.ntacl', async (t) => {
+  const root = await fsp.mkdtemp(path.join(os.tmpdir(), 'smb3d-ntacl-'));
+  try {
+    const backend = await PosixBackend.create(root);
+    if (!backend.capabilities.xattrs) return t.skip('no user xattrs here');
+    await exerciseStore(backend);
+    const { getXattr } = await import('../../src/native/libc.js');
+    const buf = Buffer.alloc(512);
+    const n = getXattr({ path: path.join(root, 'h.txt') }, 'user.smb3d.ntacl', buf);
+    assert.ok(n > 8);
+    assert.equal(buf[0], 1);
+  } finally {
+    await fsp.rm(root, { recursive: true, force: true });
+  }
+});
