@@ -246,7 +246,7 @@ async function openOnce(req: Request, tree: TreeConnect, p: CreateParams, ctx: C
     const file = tree.share.files.get(String(stat.fileId));
     if (file?.deletePending || isDeleteWaiting(tree.share, String(stat.fileId))) fail(Status.DELETE_PENDING);
     // A DACL a client stored decides, within what the share grants.
-    ({ access, maximal } = await accessByStoredSd(backend, existing, tokenOf(req.session), p.desiredAccess, access, tree.maximalAccess));
+    ({ access, maximal } = await accessByStoredSd(backend, existing, tokenOf(req.session), p.desiredAccess, access, tree.maximalAccess, overwrite ? Access.FILE_WRITE_DATA : 0));
     if (p.options & CreateOptions.DELETE_ON_CLOSE && !(access & Access.DELETE)) fail(Status.ACCESS_DENIED, 'delete-on-close without DELETE access');
     checkStreamsAllowDelete(tree.share, String(stat.fileId), access);
     // Overwriting adds write access for the purpose of oplock breaks, as Samba's open access mask does.

@@ -149,8 +149,10 @@ function parentOf(path: string): string | undefined {
  * The access a CREATE of an existing file gets when the file has a stored DACL: `desired` checked
  * against it (MAXIMUM_ALLOWED: what it allows), within what the share grants; ACCESS_DENIED when the
  * DACL refuses. DELETE the DACL does not grant is granted when the parent directory grants
- * FILE_DELETE_CHILD ([MS-FSA] 2.1.5.1.2.1, as Windows and Samba do). Without a stored DACL,
- * `mapped` (the share's answer) stands. `maximal` is MxAc's answer.
+ * FILE_DELETE_CHILD, and FILE_READ_ATTRIBUTES is never refused (the path to the file gives it;
+ * [MS-FSA] 2.1.5.1.2.1, as Windows and Samba do). `implied`: rights the open needs without asking
+ * for them (FILE_WRITE_DATA to overwrite), checked but not granted. Without a stored DACL, `mapped`
+ * (the share's answer) stands. `maximal` is MxAc's answer.
  */
 export async function accessByStoredSd(
   backend: Backend,
@@ -159,18 +161,19 @@ export async function accessByStoredSd(
   desired: number,
   mapped: number,
   shareMaximal: number,
+  implied = 0,
 ): Promise<{ access: number; maximal: number }> {
   const stored = await storedAt(backend, path);
   if (!stored || !(stored.parts & SecInfo.DACL)) return { access: mapped, maximal: shareMaximal };
   const fallback = defaultSecurityDescriptor(token, shareMaximal);
-  let allowed = accessCheck(effectiveSd(stored, fallback), token, Access.MAXIMUM_ALLOWED).granted;
+  let allowed = accessCheck(effectiveSd(stored, fallback), token, Access.MAXIMUM_ALLOWED).granted | Access.FILE_READ_ATTRIBUTES;
   const parent = parentOf(path);
   if (!(allowed & Access.DELETE) && parent !== undefined) {
     const parentSd = effectiveSd(await storedAt(backend, parent), fallback);
     if (accessCheck(parentSd, token, Access.FILE_DELETE_CHILD).status === Status.SUCCESS) allowed |= Access.DELETE;
   }
   const wanted = mapGenericAccess(desired & ~Access.MAXIMUM_ALLOWED, 0) & ~Access.ACCESS_SYSTEM_SECURITY;
-  if (wanted & ~allowed) fail(Status.ACCESS_DENIED, "the file's DACL refuses the access asked for");
+  if ((wanted | implied) & ~allowed) fail(Status.ACCESS_DENIED, "the file's DACL refuses the access asked for");
   // `mapped` is what was asked for plus, with MAXIMUM_ALLOWED, all the share grants: of the latter,
   // keep what the DACL allows.
   const access = desired & Access.MAXIMUM_ALLOWED ? (allowed & mapped) | wanted : mapped;

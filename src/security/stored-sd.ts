@@ -15,7 +15,9 @@
  *           NULL DACL is DACL_PRESENT with offset 0
  * A record of another version, or one that does not decode, counts as no record.
  */
-import { SdControl, SecInfo, decodeSecurityDescriptor, encodeSecurityDescriptor, type SecurityDescriptor } from '../protocol/security-descriptor.js';
+import { Access } from '../protocol/constants.js';
+import { SdControl, SecInfo, decodeSecurityDescriptor, encodeSecurityDescriptor, type Acl, type SecurityDescriptor } from '../protocol/security-descriptor.js';
+import { mapGenericAccess } from '../handlers/access.js';
 
 export const NTACL_VERSION = 1;
 const HEADER = 8;
@@ -75,6 +77,18 @@ export function effectiveSd(stored: StoredSd | null, fallback: SecurityDescripto
   return out;
 }
 
+const GENERIC_BITS = Access.GENERIC_READ | Access.GENERIC_WRITE | Access.GENERIC_EXECUTE | Access.GENERIC_ALL;
+
+/** GENERIC_* bits in ACE masks become the file rights they stand for, as stored by Windows and Samba. */
+function mapAclGenerics(acl: Acl | null | undefined): Acl | null | undefined {
+  if (!acl) return acl;
+  return { ...acl, aces: acl.aces.map((a) => (a.sid && a.mask & GENERIC_BITS ? { ...a, mask: mapGenericAccess(a.mask & ~Access.MAXIMUM_ALLOWED, 0) | (a.mask & Access.MAXIMUM_ALLOWED) } : a)) };
+}
+
+function withMappedGenerics(sd: SecurityDescriptor): SecurityDescriptor {
+  return { ...sd, dacl: mapAclGenerics(sd.dacl), sacl: mapAclGenerics(sd.sacl) };
+}
+
 /**
  * The record after a SET_INFO of `secInfo` with `incoming` ([MS-DTYP] 2.4.7): each named part
  * replaces the stored one. A DACL named but not PRESENT in `incoming` is stored as a NULL DACL,
@@ -84,7 +98,7 @@ export function effectiveSd(stored: StoredSd | null, fallback: SecurityDescripto
 export function applySecurityInfo(stored: StoredSd | null, incoming: SecurityDescriptor, secInfo: number): StoredSd {
   const sd: SecurityDescriptor = stored ? { ...stored.sd } : { control: 0 };
   let parts = stored?.parts ?? 0;
-  const src: SecurityDescriptor = { ...incoming };
+  const src = withMappedGenerics(incoming);
   if (secInfo & SecInfo.DACL && src.dacl === undefined) src.dacl = null;
   if (secInfo & SecInfo.SACL && src.sacl === undefined) src.sacl = null;
   if (secInfo & SecInfo.PROTECTED_DACL) src.control |= SdControl.DACL_PROTECTED;
@@ -106,5 +120,5 @@ export function storedFromCreate(sd: SecurityDescriptor): StoredSd {
   if (sd.group) parts |= SecInfo.GROUP;
   if (sd.dacl !== undefined) parts |= SecInfo.DACL;
   if (sd.sacl !== undefined) parts |= SecInfo.SACL;
-  return { parts, sd: only(sd, parts) };
+  return { parts, sd: only(withMappedGenerics(sd), parts) };
 }

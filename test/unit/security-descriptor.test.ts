@@ -283,7 +283,7 @@ async function exerciseStore(backend: Backend): Promise<void> {
   // FILE_DELETE_CHILD, so DELETE is too; no owner is stored, so the asker is the owner.
   const ok = await accessByStoredSd(backend, 'f.txt', bob, R, R, FILE_ALL_ACCESS);
   assert.equal(ok.access, R);
-  const ownerMax = R | Access.SYNCHRONIZE | Access.DELETE | Access.READ_CONTROL | Access.WRITE_DAC;
+  const ownerMax = R | Access.SYNCHRONIZE | Access.DELETE | Access.READ_CONTROL | Access.WRITE_DAC | Access.FILE_READ_ATTRIBUTES;
   assert.equal(ok.maximal, ownerMax);
   await assert.rejects(accessByStoredSd(backend, 'f.txt', bob, W, W, FILE_ALL_ACCESS), (e: unknown) => e instanceof NtStatusError && e.status === Status.ACCESS_DENIED);
   const max = await accessByStoredSd(backend, 'f.txt', bob, Access.MAXIMUM_ALLOWED, FILE_ALL_ACCESS, FILE_ALL_ACCESS);
@@ -314,4 +314,23 @@ test('storage: the POSIX backend keeps it in user.smb3d.ntacl', async (t) => {
   } finally {
     await fsp.rm(root, { recursive: true, force: true });
   }
+});
+
+test('stored DACL at CREATE: READ_ATTRIBUTES is never refused, overwriting needs FILE_WRITE_DATA', async () => {
+  const backend = new MemoryBackend();
+  const h = await backend.createFile('ro.txt', { read: true, write: true }, 0);
+  h.extras!().set('ntacl', '', encodeStoredSd({ parts: SecInfo.DACL | SecInfo.OWNER, sd: { control: 0, owner: alice.user, dacl: DENY_ALL_BUT_READ } }));
+  await h.close();
+  assert.equal((await accessByStoredSd(backend, 'ro.txt', bob, Access.FILE_READ_ATTRIBUTES, Access.FILE_READ_ATTRIBUTES, FILE_ALL_ACCESS)).access, Access.FILE_READ_ATTRIBUTES);
+  await assert.rejects(accessByStoredSd(backend, 'ro.txt', bob, R, R, FILE_ALL_ACCESS, W), (e: unknown) => e instanceof NtStatusError && e.status === Status.ACCESS_DENIED);
+  // bob is not the stored owner: no implicit READ_CONTROL.
+  await assert.rejects(accessByStoredSd(backend, 'ro.txt', bob, Access.READ_CONTROL, Access.READ_CONTROL, FILE_ALL_ACCESS), (e: unknown) => e instanceof NtStatusError && e.status === Status.ACCESS_DENIED);
+  assert.equal((await accessByStoredSd(backend, 'ro.txt', alice, Access.READ_CONTROL, Access.READ_CONTROL, FILE_ALL_ACCESS)).access, Access.READ_CONTROL);
+});
+
+test('stored ACEs: GENERIC_* bits are kept as the file rights they map to', () => {
+  const rec = applySecurityInfo(null, { control: 0, dacl: { revision: 2, aces: [{ type: AceType.ACCESS_ALLOWED, flags: 0, mask: Access.GENERIC_READ | Access.DELETE, sid: alice.user }] } }, SecInfo.DACL);
+  assert.equal(rec.sd.dacl!.aces[0]!.mask, 0x00120089 | Access.DELETE);
+  const created = storedFromCreate({ control: 0, dacl: { revision: 2, aces: [{ type: AceType.ACCESS_ALLOWED, flags: 0, mask: Access.GENERIC_ALL, sid: alice.user }] } });
+  assert.equal(created.sd.dacl!.aces[0]!.mask, FILE_ALL_ACCESS);
 });
