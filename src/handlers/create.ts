@@ -302,7 +302,7 @@ async function openOnce(req: Request, tree: TreeConnect, p: CreateParams, ctx: C
   let finalStat: FileStat;
   try {
     // ExtA: EAs given at creation, kept when the file is made or replaced ([MS-SMB2] 2.2.13.2.1).
-    if (action === CreateAction.CREATED) applyCreateSd(handle, p.securityDescriptor, tokenOf(req.session));
+    if (action === CreateAction.CREATED) await applyCreateSd(backend, diskPath, handle, p.securityDescriptor, tokenOf(req.session), wantDir);
     if (action !== CreateAction.OPENED) {
       applyCreateEas(handle, p.contexts);
       await applyAllocationSize(handle, p.contexts);

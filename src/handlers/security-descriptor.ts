@@ -17,10 +17,11 @@
  */
 import { Access } from '../protocol/constants.js';
 import { NtStatusError, Status, fail } from '../protocol/status.js';
-import { SecInfo, decodeSecurityDescriptor, encodeSecurityDescriptor, type SecurityDescriptor } from '../protocol/security-descriptor.js';
+import { SdControl, SecInfo, decodeSecurityDescriptor, encodeSecurityDescriptor, type SecurityDescriptor } from '../protocol/security-descriptor.js';
 import { WellKnownSid, tokenFor, tokenHas, type SecurityToken } from '../security/token.js';
 import { accessCheck } from '../security/access-check.js';
 import { applySecurityInfo, decodeStoredSd, effectiveSd, encodeStoredSd, only, storedFromCreate, type StoredSd } from '../security/stored-sd.js';
+import { inheritAcl } from '../security/inherit.js';
 import type { Backend, ExtraStore, VfsHandle } from '../vfs/types.js';
 import type { Open } from '../server/state/open.js';
 import type { Session } from '../server/state/session.js';
@@ -29,6 +30,7 @@ import { keepsExtras } from './ea-create.js';
 import { mapGenericAccess } from './access.js';
 
 const SECD = 'SecD';
+const DACL_CONTROL = SdControl.DACL_AUTO_INHERITED | SdControl.DACL_AUTO_INHERIT_REQ | SdControl.DACL_PROTECTED | SdControl.DACL_DEFAULTED;
 
 export function tokenOf(session: Session | undefined): SecurityToken {
   return tokenFor(session?.identity);
@@ -121,12 +123,31 @@ export async function checkCreateSd(contexts: CreateContext[], backend: Backend,
   return sd;
 }
 
-/** Stores the SecD of a new file: its parts, with the creator as owner and its group where absent. */
-export function applyCreateSd(handle: VfsHandle, sd: SecurityDescriptor | undefined, token: SecurityToken): void {
-  if (!sd) return;
+/**
+ * Stores the descriptor of a file or directory a CREATE made: the SecD's parts, with the creator as
+ * owner and its primary group where absent; without a DACL in the SecD, the one inherited from the
+ * parent's stored DACL (src/security/inherit.ts). Nothing is stored when neither applies, so the
+ * default answers.
+ */
+export async function applyCreateSd(backend: Backend, path: string, handle: VfsHandle, sd: SecurityDescriptor | undefined, token: SecurityToken, isDirectory: boolean): Promise<void> {
+  const owner = sd?.owner ?? token.user;
+  const group = sd?.group ?? token.primaryGroup;
+  let rec = sd ? storedFromCreate({ ...sd, owner, group }) : undefined;
+  if (!rec || !(rec.parts & SecInfo.DACL)) {
+    const parent = parentOf(path);
+    const from = parent === undefined ? null : await storedAt(backend, parent);
+    const inherited = from && from.parts & SecInfo.DACL ? inheritAcl(from.sd.dacl, from.sd.control, isDirectory, owner, group) : undefined;
+    if (inherited) {
+      const base = rec?.sd ?? { control: 0 };
+      rec = {
+        parts: (rec?.parts ?? 0) | SecInfo.OWNER | SecInfo.GROUP | SecInfo.DACL,
+        sd: { ...base, owner, group, dacl: inherited.acl, control: (base.control & ~DACL_CONTROL) | inherited.control },
+      };
+    }
+  }
+  if (!rec) return;
   const store = storeOf(handle);
-  if (!store) return;
-  writeStoredSd(store, storedFromCreate({ ...sd, owner: sd.owner ?? token.user, group: sd.group ?? token.primaryGroup }));
+  if (store) writeStoredSd(store, rec);
 }
 
 /** The record stored on `path`, or null (none, or a backend that keeps no extras). */

@@ -15,9 +15,8 @@
  *           NULL DACL is DACL_PRESENT with offset 0
  * A record of another version, or one that does not decode, counts as no record.
  */
-import { Access } from '../protocol/constants.js';
 import { SdControl, SecInfo, decodeSecurityDescriptor, encodeSecurityDescriptor, type Acl, type SecurityDescriptor } from '../protocol/security-descriptor.js';
-import { mapGenericAccess } from '../handlers/access.js';
+import { mapGenericMask } from './inherit.js';
 
 export const NTACL_VERSION = 1;
 const HEADER = 8;
@@ -77,16 +76,26 @@ export function effectiveSd(stored: StoredSd | null, fallback: SecurityDescripto
   return out;
 }
 
-const GENERIC_BITS = Access.GENERIC_READ | Access.GENERIC_WRITE | Access.GENERIC_EXECUTE | Access.GENERIC_ALL;
-
 /** GENERIC_* bits in ACE masks become the file rights they stand for, as stored by Windows and Samba. */
 function mapAclGenerics(acl: Acl | null | undefined): Acl | null | undefined {
   if (!acl) return acl;
-  return { ...acl, aces: acl.aces.map((a) => (a.sid && a.mask & GENERIC_BITS ? { ...a, mask: mapGenericAccess(a.mask & ~Access.MAXIMUM_ALLOWED, 0) | (a.mask & Access.MAXIMUM_ALLOWED) } : a)) };
+  return { ...acl, aces: acl.aces.map((a) => (a.sid ? { ...a, mask: mapGenericMask(a.mask) } : a)) };
 }
 
-function withMappedGenerics(sd: SecurityDescriptor): SecurityDescriptor {
-  return { ...sd, dacl: mapAclGenerics(sd.dacl), sacl: mapAclGenerics(sd.sacl) };
+/**
+ * What a descriptor is stored as: generic rights mapped, and of the auto-inheritance bits only
+ * what Windows keeps: AUTO_INHERITED when AUTO_INHERIT_REQ came with it, never the REQ bit itself.
+ */
+function normalized(sd: SecurityDescriptor): SecurityDescriptor {
+  let control = sd.control;
+  for (const [req, done] of [
+    [SdControl.DACL_AUTO_INHERIT_REQ, SdControl.DACL_AUTO_INHERITED],
+    [SdControl.SACL_AUTO_INHERIT_REQ, SdControl.SACL_AUTO_INHERITED],
+  ] as const) {
+    if (!(control & req)) control &= ~done;
+    control &= ~req;
+  }
+  return { ...sd, control, dacl: mapAclGenerics(sd.dacl), sacl: mapAclGenerics(sd.sacl) };
 }
 
 /**
@@ -98,7 +107,7 @@ function withMappedGenerics(sd: SecurityDescriptor): SecurityDescriptor {
 export function applySecurityInfo(stored: StoredSd | null, incoming: SecurityDescriptor, secInfo: number): StoredSd {
   const sd: SecurityDescriptor = stored ? { ...stored.sd } : { control: 0 };
   let parts = stored?.parts ?? 0;
-  const src = withMappedGenerics(incoming);
+  const src = normalized(incoming);
   if (secInfo & SecInfo.DACL && src.dacl === undefined) src.dacl = null;
   if (secInfo & SecInfo.SACL && src.sacl === undefined) src.sacl = null;
   if (secInfo & SecInfo.PROTECTED_DACL) src.control |= SdControl.DACL_PROTECTED;
@@ -120,5 +129,5 @@ export function storedFromCreate(sd: SecurityDescriptor): StoredSd {
   if (sd.group) parts |= SecInfo.GROUP;
   if (sd.dacl !== undefined) parts |= SecInfo.DACL;
   if (sd.sacl !== undefined) parts |= SecInfo.SACL;
-  return { parts, sd: only(withMappedGenerics(sd), parts) };
+  return { parts, sd: only(normalized(sd), parts) };
 }

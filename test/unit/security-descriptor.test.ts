@@ -334,3 +334,88 @@ test('stored ACEs: GENERIC_* bits are kept as the file rights they map to', () =
   const created = storedFromCreate({ control: 0, dacl: { revision: 2, aces: [{ type: AceType.ACCESS_ALLOWED, flags: 0, mask: Access.GENERIC_ALL, sid: alice.user }] } });
   assert.equal(created.sd.dacl!.aces[0]!.mask, FILE_ALL_ACCESS);
 });
+
+// ---- Inheritance at creation ----
+
+import { inheritAcl } from '../../src/security/inherit.js';
+
+const OI = AceFlags.OBJECT_INHERIT;
+const CI = AceFlags.CONTAINER_INHERIT;
+const NP = AceFlags.NO_PROPAGATE_INHERIT;
+const IO = AceFlags.INHERIT_ONLY;
+
+function creatorAcl(flags: number): SecurityDescriptor['dacl'] {
+  return { revision: 2, aces: [
+    { type: AceType.ACCESS_ALLOWED, flags, mask: W, sid: WellKnownSid.CREATOR_OWNER },
+    { type: AceType.ACCESS_ALLOWED, flags: 0, mask: FILE_ALL_ACCESS, sid: WellKnownSid.EVERYONE },
+  ] };
+}
+
+function inheritedFlags(flags: number, isContainer: boolean): [string, number][] | undefined {
+  const r = inheritAcl(creatorAcl(flags), 0, isContainer, alice.user, alice.primaryGroup);
+  return r?.acl.aces.map((a) => [sidToString(a.sid!), a.flags]);
+}
+
+test('inheritance: files take OBJECT_INHERIT ACEs as effective ones, CREATOR OWNER as the owner', () => {
+  const me = sidToString(alice.user);
+  for (const f of [OI, OI | IO, OI | NP, OI | CI]) assert.deepEqual(inheritedFlags(f, false), [[me, 0]], `parent flags ${f}`);
+  for (const f of [0, CI, NP, IO, CI | NP]) assert.equal(inheritedFlags(f, false), undefined, `parent flags ${f}`);
+});
+
+test('inheritance: directories split CREATOR OWNER ACEs, keep OI-only ones inherit-only, stop at NO_PROPAGATE', () => {
+  const me = sidToString(alice.user);
+  const co = 'S-1-3-0';
+  assert.deepEqual(inheritedFlags(OI, true), [[co, OI | IO]]);
+  assert.deepEqual(inheritedFlags(CI, true), [[me, 0], [co, CI | IO]]);
+  assert.deepEqual(inheritedFlags(CI | OI | IO, true), [[me, 0], [co, CI | OI | IO]]);
+  assert.deepEqual(inheritedFlags(CI | NP, true), [[me, 0]]);
+  assert.equal(inheritedFlags(OI | NP, true), undefined);
+  assert.equal(inheritedFlags(IO, true), undefined);
+  // Nothing to expand: one ACE, effective and passed on.
+  const plain = inheritAcl({ revision: 2, aces: [{ type: AceType.ACCESS_ALLOWED, flags: CI | OI, mask: R, sid: bob.user }] }, 0, true, alice.user, alice.primaryGroup)!;
+  assert.deepEqual(plain.acl.aces.map((a) => a.flags), [CI | OI]);
+  // GENERIC_* bits are expanded on the effective ACE only.
+  const gen = inheritAcl({ revision: 2, aces: [{ type: AceType.ACCESS_ALLOWED, flags: CI, mask: Access.GENERIC_READ, sid: bob.user }] }, 0, true, alice.user, alice.primaryGroup)!;
+  assert.deepEqual(gen.acl.aces.map((a) => [a.mask, a.flags]), [[0x00120089, 0], [Access.GENERIC_READ, CI | IO]]);
+});
+
+test('inheritance: INHERITED and AUTO_INHERITED only below an AUTO_INHERITED parent DACL', () => {
+  const plain = inheritAcl(creatorAcl(OI), 0, false, alice.user, alice.primaryGroup)!;
+  assert.equal(plain.control, 0);
+  assert.equal(plain.acl.aces[0]!.flags, 0);
+  const auto = inheritAcl(creatorAcl(OI), SdControl.DACL_AUTO_INHERITED, false, alice.user, alice.primaryGroup)!;
+  assert.equal(auto.control, SdControl.DACL_AUTO_INHERITED);
+  assert.equal(auto.acl.aces[0]!.flags, AceFlags.INHERITED);
+});
+
+test('SET_INFO keeps AUTO_INHERITED only with AUTO_INHERIT_REQ, and never the REQ bit', () => {
+  const dacl = { revision: 2, aces: [] };
+  const set = (control: number) => applySecurityInfo(null, { control, dacl }, SecInfo.DACL).sd.control;
+  assert.equal(set(SdControl.DACL_AUTO_INHERITED), 0);
+  assert.equal(set(SdControl.DACL_AUTO_INHERIT_REQ), 0);
+  assert.equal(set(SdControl.DACL_AUTO_INHERITED | SdControl.DACL_AUTO_INHERIT_REQ), SdControl.DACL_AUTO_INHERITED);
+  assert.equal(set(SdControl.DACL_PROTECTED), SdControl.DACL_PROTECTED);
+});
+
+import { applyCreateSd } from '../../src/handlers/security-descriptor.js';
+
+test('applyCreateSd: SecD parts with the creator as owner; otherwise the parent\'s inheritable DACL; else nothing', async () => {
+  const backend = new MemoryBackend();
+  await backend.mkdir('d', 0);
+  const plain = await backend.createFile('d/plain.txt', { read: true, write: true }, 0);
+  await applyCreateSd(backend, 'd/plain.txt', plain, undefined, alice, false);
+  assert.equal(readStoredSd(plain.extras!()), null, 'no SecD, parent without a stored DACL: the default answers');
+  const withSd = await backend.createFile('d/sd.txt', { read: true, write: true }, 0);
+  await applyCreateSd(backend, 'd/sd.txt', withSd, { control: 0, dacl: null }, alice, false);
+  const rec = readStoredSd(withSd.extras!())!;
+  assert.equal(rec.parts, SecInfo.OWNER | SecInfo.GROUP | SecInfo.DACL);
+  assert.equal(sidToString(rec.sd.owner!), sidToString(alice.user));
+  assert.equal(rec.sd.dacl, null);
+  const dir = await backend.open('d', { read: true, write: false });
+  dir.extras!().set('ntacl', '', encodeStoredSd({ parts: SecInfo.DACL, sd: { control: 0, dacl: creatorAcl(OI) } }));
+  const child = await backend.createFile('d/child.txt', { read: true, write: true }, 0);
+  await applyCreateSd(backend, 'd/child.txt', child, undefined, bob, false);
+  const inh = readStoredSd(child.extras!())!;
+  assert.deepEqual(inh.sd.dacl!.aces.map((a) => [sidToString(a.sid!), a.mask, a.flags]), [[sidToString(bob.user), W, 0]]);
+  assert.equal(sidToString(inh.sd.owner!), sidToString(bob.user));
+});
