@@ -12,24 +12,8 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { REPO_ROOT } from '../test/harness/server.js';
-import { runSuite } from '../test/harness/torture.js';
-import {
-  incompleteReasons,
-  probeSmbd,
-  runSuiteOnSmbd,
-  smbdAvailable,
-  vfsModuleAvailable,
-  type SmbdOptions,
-  type TargetRun,
-} from '../test/harness/smbd.js';
-
-const DEFAULT_SUITES = [
-  'smb2.connect', 'smb2.read', 'smb2.rw', 'smb2.session', 'smb2.credits', 'smb2.dir', 'smb2.getinfo',
-  'smb2.lock', 'smb2.compound', 'smb2.compound_find', 'smb2.compound_async', 'smb2.notify', 'smb2.create',
-  'smb2.oplock', 'smb2.lease', 'smb2.durable-open', 'smb2.durable-v2-open', 'smb2.setinfo', 'smb2.rename',
-  'smb2.sharemode', 'smb2.delete-on-close-perms', 'smb2.timestamps', 'smb2.fileid', 'smb2.maximum_allowed',
-  'smb2.ioctl', 'smb2.streams', 'smb2.replay',
-];
+import { smbdAvailable, type TargetRun } from '../test/harness/smbd.js';
+import { COMPARE_SUITES, passed, runSideBySide, smbdConfigs, tableRows, textTable, type SuiteReport } from '../test/harness/side-by-side.js';
 
 interface Args {
   suites: string[];
@@ -45,7 +29,7 @@ function usage(): never {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { suites: [...DEFAULT_SUITES], check: false, timeoutMs: 300_000, parallel: false };
+  const a: Args = { suites: [...COMPARE_SUITES], check: false, timeoutMs: 300_000, parallel: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = (): string => {
@@ -65,152 +49,13 @@ function parseArgs(argv: string[]): Args {
   return a;
 }
 
-interface SmbdConfig {
-  key: string;
-  label: string;
-  opts: SmbdOptions;
-}
-
-async function smbdConfigs(notes: string[]): Promise<SmbdConfig[]> {
-  const multichannel = 'server multi channel support = yes';
-  const tunedShare = ['posix locking = no', 'kernel oplocks = no', 'kernel share modes = no'];
-  let vfs = ['acl_xattr', 'streams_xattr', 'io_uring'];
-  if (!vfsModuleAvailable('io_uring')) {
-    notes.push('io_uring VFS module not installed: smbd-B runs without it.');
-    vfs = vfs.filter((m) => m !== 'io_uring');
-  } else {
-    // The module loads but the kernel (or a seccomp filter) may refuse io_uring_setup.
-    const err = await probeSmbd({ global: [multichannel], share: [`vfs objects = ${vfs.join(' ')}`, ...tunedShare] });
-    if (err) {
-      notes.push(`io_uring VFS module present but unusable (${err}): smbd-B runs without it.`);
-      vfs = vfs.filter((m) => m !== 'io_uring');
-    }
-  }
-  return [
-    { key: 'smbd-A', label: `defaults + ${multichannel}`, opts: { global: [multichannel] } },
-    {
-      key: 'smbd-B',
-      label: `tuned: vfs objects = ${vfs.join(' ')}; ${tunedShare.join('; ')}; ${multichannel}`,
-      opts: { global: [multichannel], share: [`vfs objects = ${vfs.join(' ')}`, ...tunedShare] },
-    },
-  ];
-}
-
-interface SuiteReport {
-  suite: string;
-  tests: string[];
-  runs: Record<string, TargetRun>;
-  smbdUnion: Set<string>;
-  smb3dOnly: string[];
-  smbdOnly: string[];
-}
-
-const passed = (r: TargetRun): Set<string> => new Set(r.results.filter((t) => t.outcome === 'success').map((t) => t.name));
-
-async function runSmb3d(suite: string, timeoutMs: number): Promise<TargetRun> {
-  const r = await runSuite(suite, { timeoutMs });
-  const signal = r.exitCode === -1 && !r.timedOut ? 'SIGKILL' : null;
-  return {
-    results: r.results,
-    incomplete: incompleteReasons({ timedOut: r.timedOut, signal, output: r.output, results: r.results }, r.serverExit),
-    elapsedMs: r.elapsedMs,
-    output: r.output,
-  };
-}
-
-/** A run that could not start at all still gets a row, with the error as the reason. */
-async function guarded(p: () => Promise<TargetRun>): Promise<TargetRun> {
-  const t0 = performance.now();
-  try {
-    return await p();
-  } catch (err) {
-    return { results: [], incomplete: [`could not run: ${String(err).split('\n')[0]}`], elapsedMs: performance.now() - t0, output: String(err) };
-  }
-}
-
-async function runOne(suite: string, configs: SmbdConfig[], args: Args): Promise<SuiteReport> {
-  const jobs: [string, () => Promise<TargetRun>][] = [
-    ['smb3d', () => runSmb3d(suite, args.timeoutMs)],
-    ...configs.map((c): [string, () => Promise<TargetRun>] => [c.key, () => runSuiteOnSmbd(suite, c.opts, { timeoutMs: args.timeoutMs })]),
-  ];
-  const runs: Record<string, TargetRun> = {};
-  if (args.parallel) {
-    const done = await Promise.all(jobs.map(([, f]) => guarded(f)));
-    jobs.forEach(([k], i) => (runs[k] = done[i]!));
-  } else {
-    // smbd first: the server being measured runs last, on a machine no busier than for the reference.
-    for (const [k, f] of [...jobs.slice(1), jobs[0]!]) runs[k] = await guarded(f);
-  }
-  const tests = [...new Set(Object.values(runs).flatMap((r) => r.results.map((t) => t.name)))].sort();
-  const smbdUnion = new Set(configs.flatMap((c) => [...passed(runs[c.key]!)]));
-  const mine = passed(runs.smb3d!);
-  return {
-    suite,
-    tests,
-    runs,
-    smbdUnion,
-    smb3dOnly: [...mine].filter((n) => !smbdUnion.has(n)).sort(),
-    smbdOnly: [...smbdUnion].filter((n) => !mine.has(n)).sort(),
-  };
-}
-
-function shortName(suite: string, name: string): string {
-  return name.startsWith(`${suite}.`) ? name.slice(suite.length + 1) : name;
-}
-
-function namesCell(suite: string, names: string[], max = 4): string {
-  if (names.length === 0) return '';
-  const shown = names.slice(0, max).map((n) => shortName(suite, n)).join(', ');
-  return names.length > max ? `${shown}, … (+${names.length - max})` : shown;
-}
-
 const TARGETS = ['smbd-A', 'smbd-B'];
-
-function countCell(rep: SuiteReport, key: string): string {
-  const r = rep.runs[key]!;
-  return `${passed(r).size}${r.incomplete.length ? '*' : ''}`;
-}
-
-function tableRows(reports: SuiteReport[]): string[][] {
-  const header = ['suite', 'tests', 'smbd-A pass', 'smbd-B pass', 'smbd union', 'smb3d pass', 'smb3d passes, smbd fails', 'smbd passes, smb3d fails'];
-  const rows = [header];
-  const total = { tests: 0, a: 0, b: 0, u: 0, m: 0, mo: 0, so: 0 };
-  for (const rep of reports) {
-    const incompleteTargets = Object.entries(rep.runs).filter(([, r]) => r.incomplete.length).map(([k]) => k);
-    const suiteCell = incompleteTargets.length ? `${rep.suite} (incomplete: ${incompleteTargets.join(', ')})` : rep.suite;
-    rows.push([
-      suiteCell,
-      String(rep.tests.length),
-      countCell(rep, 'smbd-A'),
-      countCell(rep, 'smbd-B'),
-      String(rep.smbdUnion.size),
-      countCell(rep, 'smb3d'),
-      rep.smb3dOnly.length ? `${rep.smb3dOnly.length}: ${namesCell(rep.suite, rep.smb3dOnly)}` : '0',
-      rep.smbdOnly.length ? `${rep.smbdOnly.length}: ${namesCell(rep.suite, rep.smbdOnly)}` : '0',
-    ]);
-    total.tests += rep.tests.length;
-    total.a += passed(rep.runs['smbd-A']!).size;
-    total.b += passed(rep.runs['smbd-B']!).size;
-    total.u += rep.smbdUnion.size;
-    total.m += passed(rep.runs.smb3d!).size;
-    total.mo += rep.smb3dOnly.length;
-    total.so += rep.smbdOnly.length;
-  }
-  rows.push(['TOTAL', String(total.tests), String(total.a), String(total.b), String(total.u), String(total.m), String(total.mo), String(total.so)]);
-  return rows;
-}
-
-function textTable(rows: string[][]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const line = (r: string[]) => r.map((cell, c) => (c === 0 || c >= 6 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join(' | ').trimEnd();
-  const sep = widths.map((w) => '-'.repeat(w)).join('-+-');
-  return [line(rows[0]!), sep, ...rows.slice(1, -1).map(line), sep, line(rows[rows.length - 1]!)].join('\n');
-}
 
 function mdTable(rows: string[][]): string {
   const esc = (s: string) => s.replace(/\|/g, '\\|');
   const line = (r: string[]) => `| ${r.map(esc).join(' | ')} |`;
-  const align = rows[0]!.map((_, c) => (c === 0 || c >= 6 ? '---' : '---:'));
+  const n = rows[0]!.length;
+  const align = rows[0]!.map((_, c) => (c === 0 || c >= n - 2 ? '---' : '---:'));
   const last = rows[rows.length - 1]!.map((c) => `**${c}**`);
   return [line(rows[0]!), `| ${align.join(' | ')} |`, ...rows.slice(1, -1).map(line), line(last)].join('\n');
 }
@@ -304,7 +149,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => onSignal('SIGTERM'));
 
   for (const suite of args.suites) {
-    const rep = await runOne(suite, configs, args);
+    const rep = await runSideBySide(suite, configs, { timeoutMs: args.timeoutMs, parallel: args.parallel });
     reports.push(rep);
     const counts = Object.entries(rep.runs)
       .map(([k, r]) => `${k} ${passed(r).size}/${r.results.length}${r.incomplete.length ? ` (incomplete: ${r.incomplete.join('; ')})` : ''} ${(r.elapsedMs / 1000).toFixed(0)}s`)

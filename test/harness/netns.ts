@@ -21,7 +21,19 @@ export function netnsUnavailable(): string | false {
 
 let counter = 0;
 
-export async function createNetns(label: string): Promise<Netns> {
+export interface NetnsOptions {
+  /**
+   * Loopback routes with `quickack 1`: TCP in the namespace acknowledges every segment at once
+   * instead of delaying the ACK by up to 200 ms. smbtorture's iptables mode blocks a channel right
+   * after reading a response; with a delayed ACK still pending, the server's copy of that response
+   * stays unacknowledged, its retransmissions back off, and with the congestion window at one
+   * segment the break the test waits for is never sent on the blocked channel
+   * (smb2.multichannel.leases.test2 then fails on any server, as a packet capture showed).
+   */
+  quickAck?: boolean;
+}
+
+export async function createNetns(label: string, opts: NetnsOptions = {}): Promise<Netns> {
   const name = `smb3d-${label}-${process.pid}-${counter++}`;
   const run = async (args: string[]) => {
     const r = await runProcess('ip', args, { timeoutMs: 15_000 });
@@ -30,6 +42,12 @@ export async function createNetns(label: string): Promise<Netns> {
   await run(['netns', 'add', name]);
   try {
     await run(['-n', name, 'link', 'set', 'lo', 'up']);
+    if (opts.quickAck) {
+      // The /8 route and the more specific one for 127.0.0.1 itself, which loopback lookups hit.
+      for (const dst of ['127.0.0.0/8', '127.0.0.1']) {
+        await run(['-n', name, 'route', 'replace', 'local', dst, 'dev', 'lo', 'table', 'local', 'proto', 'kernel', 'scope', 'host', 'src', '127.0.0.1', 'quickack', '1']);
+      }
+    }
   } catch (err) {
     await runProcess('ip', ['netns', 'delete', name], { timeoutMs: 15_000 });
     throw err;

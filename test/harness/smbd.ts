@@ -28,6 +28,12 @@ export interface SmbdOptions {
    */
   unixUser?: string;
   startTimeoutMs?: number;
+  /**
+   * Run smbd inside this network namespace (harness/netns.ts), on `port` (default 445) of its
+   * loopback; readiness is then probed from inside the namespace.
+   */
+  netns?: string;
+  port?: number;
 }
 
 export interface SmbdHandle {
@@ -45,6 +51,16 @@ export interface SmbdHandle {
 
 export function smbdAvailable(): boolean {
   return existsSync(SMBD) && process.getuid?.() === 0;
+}
+
+/**
+ * Reason string for `{ skip }` options, or false when smbd can be started. Under CI a missing
+ * smbd is a failure: scripts/install-peers.sh should have installed it.
+ */
+export function skipUnlessSmbd(): string | false {
+  if (smbdAvailable()) return false;
+  if (process.env.CI === 'true') throw new Error('Samba smbd is not installed (or not root) but CI=true: run scripts/install-peers.sh as root');
+  return 'Samba smbd not installed (or not root)';
 }
 
 export function vfsModuleAvailable(name: string): boolean {
@@ -76,6 +92,12 @@ export function freeLoopbackPort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+async function canConnectIn(netns: string, port: number): Promise<boolean> {
+  // bash's /dev/tcp: a connect from inside the namespace, where the host cannot reach.
+  const r = await runProcess('ip', ['netns', 'exec', netns, 'bash', '-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`], { timeoutMs: 5_000 });
+  return r.code === 0;
 }
 
 function canConnect(port: number): Promise<boolean> {
@@ -123,7 +145,7 @@ async function startIn(tmp: string, opts: SmbdOptions): Promise<SmbdHandle> {
   await mkdir(shareDir);
   await chown(shareDir, ids.uid, ids.gid);
 
-  const port = await freeLoopbackPort();
+  const port = opts.port ?? (opts.netns ? 445 : await freeLoopbackPort());
   const usermap = d('usermap.txt');
   await writeFile(usermap, `${unixUser} = ${user}\n`);
   const conf = d('smb.conf');
@@ -168,7 +190,10 @@ async function startIn(tmp: string, opts: SmbdOptions): Promise<SmbdHandle> {
   let child: ChildProcess;
   try {
     // detached: the child leads a new process group, so stop() reaches every process smbd forks.
-    child = spawn(SMBD, ['--foreground', '--no-process-group', '--debug-stdout', '-s', conf], {
+    const smbdArgs = ['--foreground', '--no-process-group', '--debug-stdout', '-s', conf];
+    // `ip netns exec` execs smbd, so the child's PID (and process group) stays smbd's.
+    const [file, argv] = opts.netns ? ['ip', ['netns', 'exec', opts.netns, SMBD, ...smbdArgs]] : [SMBD, smbdArgs];
+    child = spawn(file, argv, {
       cwd: tmp,
       detached: true,
       stdio: ['ignore', logFd, logFd],
@@ -216,7 +241,7 @@ async function startIn(tmp: string, opts: SmbdOptions): Promise<SmbdHandle> {
       await stop();
       throw new Error(`smbd exited (${JSON.stringify(exitInfo)}) before listening; output:\n${out}`);
     }
-    if (await canConnect(port)) break;
+    if (await (opts.netns ? canConnectIn(opts.netns, port) : canConnect(port))) break;
     if (Date.now() > deadline) {
       const out = logs();
       await stop();

@@ -10,15 +10,9 @@ import { pipeline } from 'node:stream/promises';
 import { connect, SmbError } from '../../src/index.js';
 import { Cipher } from '../../src/protocol/constants.js';
 import type { ConnectOptions } from '../../src/client/index.js';
-import { smbdAvailable, startSmbd, type SmbdHandle } from '../harness/smbd.js';
+import { skipUnlessSmbd, startSmbd, type SmbdHandle } from '../harness/smbd.js';
 
-function skipReason(): string | false {
-  if (smbdAvailable()) return false;
-  if (process.env.CI === 'true') throw new Error('Samba smbd is not installed (or not root) but CI=true: run scripts/install-peers.sh as root');
-  return 'Samba smbd not installed (or not root)';
-}
-
-describe('client against smbd', { skip: skipReason() }, () => {
+describe('client against smbd', { skip: skipUnlessSmbd() }, () => {
   let smbd: SmbdHandle;
   const opts = (extra: Partial<ConnectOptions> = {}): ConnectOptions => ({
     host: '127.0.0.1',

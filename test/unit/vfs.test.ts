@@ -616,7 +616,7 @@ test('syncMetadata: false (thread-pool path) keeps the same semantics', async ()
 test('MemoryBackend follows the same contract', async () => {
   const { MemoryBackend } = await import('../../src/vfs/memory.js');
   const m = new MemoryBackend({ capacityBytes: 1n << 20n });
-  await m.mkdir('Docs', 0);
+  await m.mkdir('Docs');
   const h = await m.createFile('docs/A.txt', { read: true, write: true }, 0);
   assert.equal(await h.write(Buffer.from('hello'), 2n), 5);
   const out = Buffer.alloc(10);
