@@ -401,7 +401,7 @@ import { applyCreateSd } from '../../src/handlers/security-descriptor.js';
 
 test('applyCreateSd: SecD parts with the creator as owner; otherwise the parent\'s inheritable DACL; else nothing', async () => {
   const backend = new MemoryBackend();
-  await backend.mkdir('d', 0);
+  await backend.mkdir('d');
   const plain = await backend.createFile('d/plain.txt', { read: true, write: true }, 0);
   await applyCreateSd(backend, 'd/plain.txt', plain, undefined, alice, false);
   assert.equal(readStoredSd(plain.extras!()), null, 'no SecD, parent without a stored DACL: the default answers');
