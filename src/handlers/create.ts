@@ -31,6 +31,8 @@ import { openStreamOnce, removeAllStreams } from './stream-create.js';
 import { applyCreateEas, checkCreateEas } from './ea-create.js';
 import { applyAllocationSize } from './create-alloc.js';
 import { ChannelSequence } from '../server/channel-sequence.js';
+import type { SecurityDescriptor } from '../protocol/security-descriptor.js';
+import { accessByStoredSd, applyCreateSd, checkCreateSd, tokenOf } from './security-descriptor.js';
 
 export interface CreateParams {
   oplock: number;
@@ -46,6 +48,8 @@ export interface CreateParams {
   stream?: string;
   /** `file::$DATA`: the file's data stream, never a directory. */
   defaultData?: boolean;
+  /** The SecD context, checked; stored on a file the CREATE makes. */
+  securityDescriptor?: SecurityDescriptor;
 }
 
 function decode(req: Request): CreateParams {
@@ -156,6 +160,9 @@ async function createFile(req: Request, tree: TreeConnect, p: CreateParams): Pro
   p.defaultData = split.defaultData;
   let access = mapGenericAccess(p.desiredAccess, tree.maximalAccess);
   if (access === 0 && !(p.desiredAccess & Access.MAXIMUM_ALLOWED)) fail(Status.ACCESS_DENIED, 'no access requested');
+  // ACCESS_SYSTEM_SECURITY needs SeSecurityPrivilege, which no smb3d user holds.
+  if (p.desiredAccess & Access.ACCESS_SYSTEM_SECURITY) fail(Status.PRIVILEGE_NOT_HELD, 'ACCESS_SYSTEM_SECURITY without SeSecurityPrivilege');
+  p.securityDescriptor = await checkCreateSd(p.contexts, backend, tokenOf(req.session));
   if (readOnlyShare) {
     if (p.desiredAccess & Access.MAXIMUM_ALLOWED) access &= tree.maximalAccess;
     if (hasAny(access, WRITE_ACCESS_MASK)) fail(Status.ACCESS_DENIED, 'read-only share');
@@ -224,6 +231,7 @@ async function openOnce(req: Request, tree: TreeConnect, p: CreateParams, ctx: C
   let action: number;
   let diskPath: string;
   let granted = 0;
+  let maximal = tree.maximalAccess;
   const leaseIntent = p.oplock === OplockLevel.LEASE && ctx.lease ? { clientGuid, key: ctx.lease.key, state: ctx.lease.state } : undefined;
   // A lease key names one file: using it for another is refused before anything else, as Samba does.
   if (leaseIntent) checkLeaseFile(req, leaseIntent.key, stat ? String(stat.fileId) : undefined);
@@ -237,6 +245,9 @@ async function openOnce(req: Request, tree: TreeConnect, p: CreateParams, ctx: C
     if (readOnlyShare && overwrite) fail(Status.ACCESS_DENIED);
     const file = tree.share.files.get(String(stat.fileId));
     if (file?.deletePending || isDeleteWaiting(tree.share, String(stat.fileId))) fail(Status.DELETE_PENDING);
+    // A DACL a client stored decides, within what the share grants.
+    ({ access, maximal } = await accessByStoredSd(backend, existing, tokenOf(req.session), p.desiredAccess, access, tree.maximalAccess, overwrite ? Access.FILE_WRITE_DATA : 0));
+    if (p.options & CreateOptions.DELETE_ON_CLOSE && !(access & Access.DELETE)) fail(Status.ACCESS_DENIED, 'delete-on-close without DELETE access');
     checkStreamsAllowDelete(tree.share, String(stat.fileId), access);
     // Overwriting adds write access for the purpose of oplock breaks, as Samba's open access mask does.
     const breakAccess = overwrite ? access | Access.FILE_WRITE_DATA : access;
@@ -291,6 +302,7 @@ async function openOnce(req: Request, tree: TreeConnect, p: CreateParams, ctx: C
   let finalStat: FileStat;
   try {
     // ExtA: EAs given at creation, kept when the file is made or replaced ([MS-SMB2] 2.2.13.2.1).
+    if (action === CreateAction.CREATED) await applyCreateSd(backend, diskPath, handle, p.securityDescriptor, tokenOf(req.session), wantDir);
     if (action !== CreateAction.OPENED) {
       applyCreateEas(handle, p.contexts);
       await applyAllocationSize(handle, p.contexts);
@@ -302,6 +314,7 @@ async function openOnce(req: Request, tree: TreeConnect, p: CreateParams, ctx: C
   }
   const open = registerOpen(req, tree, diskPath, p.name, finalStat.isDirectory, access, p.shareAccess, p.options);
   open.handle = handle;
+  open.maximalAccess = maximal;
   open.deleteOnClose = (p.options & CreateOptions.DELETE_ON_CLOSE) !== 0;
   open.clientGuid = clientGuid;
   open.owner = ownerOf(req);
@@ -494,7 +507,7 @@ export function responseContexts(requested: CreateContext[], open: Open, stat: F
     if (c.name === 'MxAc') {
       const d = Buffer.alloc(8);
       d.writeUInt32LE(Status.SUCCESS, 0);
-      d.writeUInt32LE(open.tree.maximalAccess, 4);
+      d.writeUInt32LE(open.maximalAccess ?? open.tree.maximalAccess, 4);
       out.push({ name: 'MxAc', data: d });
     } else if (c.name === 'QFid') {
       const d = Buffer.alloc(32);

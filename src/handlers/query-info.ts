@@ -5,7 +5,7 @@ import { encodeFileInfo, encodeFsInfo, shortNameFor } from '../protocol/fscc/ind
 import { pipeStat, type FileStat } from '../vfs/types.js';
 import type { Open } from '../server/state/open.js';
 import type { Reply, Request } from '../server/request.js';
-import { buildSecurityDescriptor } from './security-descriptor.js';
+import { querySecurity } from './security-descriptor.js';
 import { eaSizeOfOpen, queryEas, streamsOf } from './stream-info.js';
 
 const b = SMB2_HEADER_SIZE;
@@ -71,9 +71,7 @@ export async function queryInfo(req: Request): Promise<Reply> {
       return fitOutput(data, outputLength, FS_FIXED_SIZE[infoClass]);
     }
     case InfoType.SECURITY: {
-      if (!(open.grantedAccess & Access.READ_CONTROL)) fail(Status.ACCESS_DENIED);
-      if (additionalInfo & 0x8) fail(Status.PRIVILEGE_NOT_HELD);
-      data = buildSecurityDescriptor(additionalInfo, open.tree.maximalAccess);
+      data = querySecurity(open, additionalInfo);
       if (data.length > outputLength) {
         // An ERROR response whose ErrorData is the size needed ([MS-SMB2] 2.2.2, 3.3.5.20.3).
         const err = Buffer.alloc(12);

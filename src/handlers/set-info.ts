@@ -19,6 +19,7 @@ import { sendOplockBreak } from '../server/breaks.js';
 import type { Reply, Request } from '../server/request.js';
 import { refuseRenameWithOpenStreams } from '../server/stream-files.js';
 import { renameStream, setEas } from './stream-set-info.js';
+import { setSecurity } from './security-descriptor.js';
 
 const b = SMB2_HEADER_SIZE;
 
@@ -52,8 +53,8 @@ export async function setInfo(req: Request): Promise<Reply> {
     case InfoType.FILESYSTEM:
       fail(Status.NOT_SUPPORTED);
     case InfoType.SECURITY:
-      // ACLs are not stored (POSIX permissions only): refuse rather than pretend.
-      fail(Status.NOT_SUPPORTED);
+      await setSecurity(open, r.u32(b + 12), data);
+      break;
     default:
       fail(Status.INVALID_PARAMETER);
   }

@@ -15,6 +15,7 @@ import type { Request } from '../server/request.js';
 import type { TreeConnect } from '../server/state/tree.js';
 import { hasAny } from './access.js';
 import { keepsExtras } from './ea-create.js';
+import { accessByStoredSd, tokenOf } from './security-descriptor.js';
 import {
   arbitrateOpen,
   attachLease,
@@ -83,6 +84,11 @@ export async function openStreamOnce(
   if (leaseIntent) checkLeaseFile(req, leaseIntent.key, stored !== undefined ? fileKey : undefined);
   const overwrite =
     p.disposition === CreateDisposition.OVERWRITE || p.disposition === CreateDisposition.OVERWRITE_IF || p.disposition === CreateDisposition.SUPERSEDE;
+  // A stream is part of its file: the file's stored DACL decides (making or truncating one writes it).
+  if (action === CreateAction.OPENED) {
+    const implied = overwrite || stored === undefined ? Access.FILE_WRITE_DATA : 0;
+    ({ access } = await accessByStoredSd(backend, existing, tokenOf(req.session), p.desiredAccess, access, tree.maximalAccess, implied));
+  }
   let granted = 0;
   if (stored !== undefined) {
     if (p.disposition === CreateDisposition.CREATE) fail(Status.OBJECT_NAME_COLLISION);

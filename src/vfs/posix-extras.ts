@@ -1,8 +1,8 @@
 /**
  * Named streams and EAs of the POSIX backend, one user xattr each, beside the metadata record
  * (posix-meta.ts): `user.smb3d.s.<stream name>` holds a stream's data, `user.smb3d.e.<EA name>` an
- * EA's value, names in UTF-8. Being xattrs, they go with the file through rename, hard links and
- * unlink without any bookkeeping.
+ * EA's value, names in UTF-8; `user.smb3d.ntacl` the NT security descriptor (kind 'ntacl', name '').
+ * Being xattrs, they go with the file through rename, hard links and unlink without any bookkeeping.
  *
  * Limits come from the file system: Linux caps a value at 64 KiB and a name at 255 bytes, and ext4
  * (without the ea_inode feature) keeps all of a file's xattrs in one 4 KiB block plus the spare room
@@ -15,7 +15,7 @@ import { getXattr, listXattrs, removeXattr, setXattr, type XattrTarget } from '.
 import { errnoCode, toNtStatusError } from './errno.js';
 import type { ExtraEntry, ExtraKind, ExtraStore } from './types.js';
 
-const PREFIX: Record<ExtraKind, string> = { stream: 'user.smb3d.s.', ea: 'user.smb3d.e.' };
+const PREFIX: Record<ExtraKind, string> = { stream: 'user.smb3d.s.', ea: 'user.smb3d.e.', ntacl: 'user.smb3d.ntacl' };
 /** XATTR_NAME_MAX. */
 const MAX_XATTR_NAME = 255;
 const EMPTY = Buffer.alloc(0);

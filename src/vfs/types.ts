@@ -111,8 +111,11 @@ export interface VfsHandle {
   allocatedRanges?(start: bigint, end: bigint): Promise<ByteRange[]>;
 }
 
-/** What a file keeps beside its data: named streams and extended attributes, separate namespaces. */
-export type ExtraKind = 'stream' | 'ea';
+/**
+ * What a file keeps beside its data, separate namespaces: named streams, extended attributes, and
+ * 'ntacl', the NT security descriptor record (src/security/stored-sd.ts) under the one name ''.
+ */
+export type ExtraKind = 'stream' | 'ea' | 'ntacl';
 
 export interface ExtraEntry {
   /** As stored (case preserved); callers compare names case-insensitively. */

@@ -66,14 +66,16 @@ export const FsAttribute = {
   SUPPORTS_EXTENDED_ATTRIBUTES: 0x00800000,
 } as const;
 
-/** What a backend that keeps streams and EAs (Backend.extras) adds to DEFAULT_FS_ATTRIBUTES. */
-export const STREAMS_AND_EAS = FsAttribute.NAMED_STREAMS | FsAttribute.SUPPORTS_EXTENDED_ATTRIBUTES;
+/**
+ * What a backend that keeps extras (Backend.extras) adds to DEFAULT_FS_ATTRIBUTES: streams, EAs,
+ * and security descriptors (kept with them, src/handlers/security-descriptor.ts).
+ */
+export const STREAMS_AND_EAS = FsAttribute.NAMED_STREAMS | FsAttribute.SUPPORTS_EXTENDED_ATTRIBUTES | FsAttribute.PERSISTENT_ACLS;
 
 /*
  * What the POSIX backend can honestly claim: names keep their case and are Unicode. Not
- * CASE_SENSITIVE_SEARCH (lookups are case-insensitive), not PERSISTENT_ACLS (no security
- * descriptors are stored). NAMED_STREAMS and SUPPORTS_EXTENDED_ATTRIBUTES where the backend keeps
- * them (FsInfo.fsAttributes).
+ * CASE_SENSITIVE_SEARCH (lookups are case-insensitive). NAMED_STREAMS, SUPPORTS_EXTENDED_ATTRIBUTES
+ * and PERSISTENT_ACLS where the backend keeps extras (FsInfo.fsAttributes).
  */
 export const DEFAULT_FS_ATTRIBUTES = FsAttribute.CASE_PRESERVED_NAMES | FsAttribute.UNICODE_ON_DISK;
 

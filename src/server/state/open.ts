@@ -59,6 +59,8 @@ export class Open implements SharingOpen, OplockHolder {
   /** The channel sequence barrier (multichannel replays); CREATE sets the starting number. */
   sequence = new ChannelSequence();
   closed = false;
+  /** MxAc's answer: the share's maximal access, narrowed by a DACL stored on the file. */
+  maximalAccess?: number;
   /** The named stream this open is of, as stored; undefined for the file (or directory) itself. */
   stream?: string;
 
