@@ -27,6 +27,11 @@ export async function changeNotify(req: Request): Promise<Reply> {
   }
   const state = open.notify;
   state.filter = filter;
+  // No room for any change: answered at once, and what was buffered is given up, as smbd does.
+  if (outputLength === 0) {
+    state.take();
+    return { status: Status.NOTIFY_ENUM_DIR, body: emptyBody() };
+  }
   let got = state.take();
   if (got === undefined) {
     req.goAsync();
