@@ -273,6 +273,8 @@ async function openOnce(req: Request, tree: TreeConnect, p: CreateParams, ctx: C
     if (path === '') fail(Status.OBJECT_NAME_COLLISION);
     diskPath = path;
     const attrs = p.fileAttributes & ~FileAttribute.NORMAL;
+    // A read-only file cannot be deleted, so it cannot be made delete-on-close either (as Samba and Windows).
+    if (!wantDir && attrs & FileAttribute.READONLY && p.options & CreateOptions.DELETE_ON_CLOSE) fail(Status.CANNOT_DELETE, 'read-only and delete-on-close');
     if (wantDir) {
       await backend.mkdir(path, attrs);
       handle = await backend.open(path, { read: true, write: false });
