@@ -125,9 +125,10 @@ export function writeTimeOf(open: Open): DelayedWriteTime | undefined {
   if (open.isDirectory || open.stream !== undefined || !open.file || !open.handle) return undefined;
   const backend = open.tree.share.backend;
   if (!backend) return undefined;
-  open.writeTime ??= new DelayedWriteTime(open.file, async (lastWriteTime) => {
-    // The file may be gone (deleted, or renamed under another open's feet): nothing to update then.
-    await backend.setTimes(open.path, { lastWriteTime }).catch(() => undefined);
+  const file = open.file;
+  open.writeTime ??= new DelayedWriteTime(file, async (lastWriteTime) => {
+    // The file's path follows renames through any of its opens; a file deleted meanwhile has nothing to update.
+    await backend.setTimes(file.path, { lastWriteTime }).catch(() => undefined);
   });
   return open.writeTime;
 }
