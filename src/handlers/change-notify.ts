@@ -27,6 +27,14 @@ export async function changeNotify(req: Request): Promise<Reply> {
   }
   const state = open.notify;
   state.filter = filter;
+  // inotify reports what earlier requests did a little later than their answers went out: let the
+  // events already queued arrive before looking at what is buffered.
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  // No room for any change: answered at once, and what was buffered is given up, as smbd does.
+  if (outputLength === 0) {
+    state.take();
+    return { status: Status.NOTIFY_ENUM_DIR, body: emptyBody() };
+  }
   let got = state.take();
   if (got === undefined) {
     req.goAsync();

@@ -17,6 +17,7 @@ import { breakHandleLeasesForDelete, evaluateOpen, grantedOplockLevel, isOplockS
 import { Lease, LeaseState, encodeLeaseContext, parseLeaseContext, type LeaseRequest } from '../locking/leases.js';
 import { DURABLE_V1_TIMEOUT_MS, durableV2Timeout } from '../server/durable.js';
 import { closeOpen } from '../server/lifecycle.js';
+import { reportedStat } from '../server/write-time.js';
 import { sendOplockBreak } from '../server/breaks.js';
 import { openPipe } from '../rpc/index.js';
 import { Open } from '../server/state/open.js';
@@ -283,6 +284,8 @@ async function openOnce(req: Request, tree: TreeConnect, p: CreateParams, ctx: C
     if (path === '') fail(Status.OBJECT_NAME_COLLISION);
     diskPath = path;
     const attrs = p.fileAttributes & ~FileAttribute.NORMAL;
+    // A read-only file cannot be deleted, so it cannot be made delete-on-close either (as Samba and Windows).
+    if (!wantDir && attrs & FileAttribute.READONLY && p.options & CreateOptions.DELETE_ON_CLOSE) fail(Status.CANNOT_DELETE, 'read-only and delete-on-close');
     if (wantDir) {
       await backend.mkdir(path, attrs);
       handle = await backend.open(path, { read: true, write: false });
@@ -329,7 +332,8 @@ async function openOnce(req: Request, tree: TreeConnect, p: CreateParams, ctx: C
   }
   grantDurable(req, open, ctx);
   open.createAction = action;
-  return { reply: { body: encodeResponse(open, finalStat, action, responseContexts(p.contexts, open, finalStat, ctx)) } };
+  const shown = reportedStat(file, finalStat);
+  return { reply: { body: encodeResponse(open, shown, action, responseContexts(p.contexts, open, shown, ctx)) } };
 }
 
 /** Whether the other opens' share modes refuse this open (decided later, after breaks, as Windows does). */

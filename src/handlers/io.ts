@@ -6,6 +6,7 @@ import type { Reply, Request } from '../server/request.js';
 import { hasAny } from './access.js';
 import { breakLevelIIOthers } from '../locking/oplocks.js';
 import { sendOplockBreak } from '../server/breaks.js';
+import { reportedStat, writeTimeOf } from '../server/write-time.js';
 
 const b = SMB2_HEADER_SIZE;
 const INT64_MAX = 0x7fffffffffffffffn;
@@ -19,8 +20,10 @@ export async function close(req: Request): Promise<Reply> {
   const flags = r.u16(b + 2);
   const open = req.open(b + 8);
   const w = new Writer();
+  // A pending write-time update happens before the attributes are taken (smb2.timestamps.delayed-2write).
+  await open.writeTime?.close();
   if (flags & CloseFlags.POSTQUERY_ATTRIB && open.handle) {
-    const st = await open.handle.stat();
+    const st = reportedStat(open.file, await open.handle.stat());
     w.u16(60).u16(CloseFlags.POSTQUERY_ATTRIB).u32(0);
     w.u64(st.creationTime).u64(st.lastAccessTime).u64(st.lastWriteTime).u64(st.changeTime);
     w.u64(st.isDirectory ? 0n : st.allocationSize).u64(st.isDirectory ? 0n : st.size).u32(st.attributes);
@@ -37,6 +40,7 @@ export async function flush(req: Request): Promise<Reply> {
   if (open.handle && !open.isDirectory) {
     if (!hasAny(open.grantedAccess, Access.FILE_WRITE_DATA | Access.FILE_APPEND_DATA)) fail(Status.ACCESS_DENIED);
     await open.handle.sync();
+    await writeTimeOf(open)?.settle();
   }
   const out = Buffer.alloc(4);
   out.writeUInt16LE(4, 0);
@@ -125,6 +129,8 @@ export async function write(req: Request): Promise<Reply> {
     if (!canWrite && canAppend) offset = (await open.handle.stat()).size;
     if (open.file && length && !open.file.locks.canWrite(open, offset, BigInt(length))) fail(Status.FILE_LOCK_CONFLICT);
     breakLevelIIOthers(open.file, open, sendOplockBreak);
+    const writeTime = length ? writeTimeOf(open) : undefined;
+    if (writeTime) writeTime.beforeWrite(writeTime.needsCurrent ? (await open.handle.stat()).lastWriteTime : 0n);
     count = length ? await open.handle.write(data, offset) : 0;
   }
   const w = new Writer();

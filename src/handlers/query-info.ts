@@ -7,6 +7,7 @@ import type { Open } from '../server/state/open.js';
 import type { Reply, Request } from '../server/request.js';
 import { querySecurity } from './security-descriptor.js';
 import { eaSizeOfOpen, queryEas, streamsOf } from './stream-info.js';
+import { reportedStat } from '../server/write-time.js';
 
 const b = SMB2_HEADER_SIZE;
 
@@ -90,7 +91,7 @@ export async function queryInfo(req: Request): Promise<Reply> {
 }
 
 async function statOf(open: Open): Promise<FileStat> {
-  if (open.handle) return open.handle.stat();
+  if (open.handle) return reportedStat(open.file, await open.handle.stat());
   return pipeStat(open.volatileId);
 }
 

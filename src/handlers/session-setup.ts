@@ -60,6 +60,7 @@ export async function sessionSetup(req: Request): Promise<Reply> {
   if (step.status !== Status.SUCCESS || !step.identity) {
     conn.log.info({ status: step.status }, 'authentication failed');
     // A failed re-authentication ends the session too, as Windows and Samba do.
+    if (reauth) server.deletedSessions.remember(session);
     await closeSession(server, session);
     fail(step.status === Status.SUCCESS ? Status.LOGON_FAILURE : step.status);
   }

@@ -16,6 +16,7 @@ import type { FileObject } from '../locking/share-modes.js';
 import { breakHandleLeasesForRename, breakLevelIIOthers } from '../locking/oplocks.js';
 import { waitOrAbort } from './create.js';
 import { sendOplockBreak } from '../server/breaks.js';
+import { writeTimeOf } from '../server/write-time.js';
 import type { Reply, Request } from '../server/request.js';
 import { refuseRenameWithOpenStreams } from '../server/stream-files.js';
 import { renameStream, setEas } from './stream-set-info.js';
@@ -82,6 +83,10 @@ async function setFileInfo(req: Request, open: Open, infoClass: number, data: Bu
         lastWriteTime: info.lastWriteTime,
         changeTime: info.changeTime,
       };
+      // Any basic-information set settles a delayed write-time update first, even one of all-zero times.
+      const writeTime = writeTimeOf(open);
+      await writeTime?.settle();
+      if (info.lastWriteTime !== undefined && info.lastWriteTime > 0n) writeTime?.force(info.lastWriteTime);
       if (times.creationTime || times.lastAccessTime || times.lastWriteTime || times.changeTime) await backend.setTimes(open.path, times);
       if (info.attributes) {
         if (open.isDirectory && info.attributes & FileAttribute.TEMPORARY) fail(Status.INVALID_PARAMETER);
@@ -113,6 +118,7 @@ async function setFileInfo(req: Request, open: Open, infoClass: number, data: Bu
       // Changing the size ends read caching of every open, as a write does (smb2.oplock.batch11).
       breakLevelIIOthers(open.file, open, sendOplockBreak);
       await open.handle!.truncate(decodeFileEndOfFileInformation(data));
+      await writeTimeOf(open)?.touch();
       return;
     }
     case FileInfoClass.Allocation: {
@@ -127,6 +133,7 @@ async function setFileInfo(req: Request, open: Open, infoClass: number, data: Bu
         // A backend without allocation control: below the end of file still truncates.
         await handle.truncate(size);
       }
+      await writeTimeOf(open)?.touch();
       return;
     }
     case FileInfoClass.Position:

@@ -40,6 +40,8 @@ export class FileObject<O extends SharingOpen = SharingOpen> {
   readonly opens = new Set<O>();
   readonly locks = new ByteRangeLocks();
   deletePending = false;
+  /** The write time clients are told while a delayed write-time update is pending (src/server/write-time.ts). */
+  pinnedWriteTime?: bigint;
   constructor(
     readonly key: string,
     public path: string,

@@ -10,6 +10,7 @@ import { BufferPool } from './buffer-pool.js';
 import { LeaseTable } from '../locking/leases.js';
 import { DurableTable } from './durable.js';
 import type { Open } from './state/open.js';
+import { DeletedSessions } from './deleted-sessions.js';
 
 export const DEFAULT_MAX_IO = 8 * 1024 * 1024;
 export const MAX_CREDITS = 8192;
@@ -26,6 +27,8 @@ export class ServerContext {
   /** GlobalSessionTable: sessions are looked up here by id, then checked against the connection. */
   readonly sessions = new Map<bigint, Session>();
   readonly connections = new Set<Connection>();
+  /** Sessions a failed re-authentication ended, for signing their USER_SESSION_DELETED answers. */
+  readonly deletedSessions = new DeletedSessions();
   readonly maxIoSize: number;
   readonly bufferPool = new BufferPool();
   /** Leases by (ClientGUID, LeaseKey) ([MS-SMB2] 3.3.1.4). */

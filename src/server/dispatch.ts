@@ -15,6 +15,7 @@ import { COMMANDS } from './commands.js';
 import { channelSigner, signResponse, verifyRequest } from './security.js';
 import { handleSmb1Negotiate } from '../handlers/smb1-negotiate.js';
 import type { Session } from './state/session.js';
+import type { Signer } from '../crypto/index.js';
 
 /** Entry point for one received frame: SMB1 negotiate, encrypted, or plain SMB2 (possibly compound). */
 export async function handleFrame(conn: Connection, frame: Buffer): Promise<void> {
@@ -221,7 +222,10 @@ async function runHandler(req: Request, charge: number): Promise<Reply> {
   }
   if (spec.needsSession && !spec.sessionless?.(req)) {
     const session = conn.server.sessions.get(header.sessionId);
-    if (!session || !session.channels.has(conn)) throw new NtStatusError(Status.USER_SESSION_DELETED);
+    if (!session || !session.channels.has(conn)) {
+      if (!session) req.deletedSessionSigner = deletedSessionSigner(req);
+      throw new NtStatusError(Status.USER_SESSION_DELETED);
+    }
     if (!session.isValid) {
       throw new NtStatusError(session.state === 'expired' ? Status.NETWORK_SESSION_EXPIRED : Status.USER_SESSION_DELETED);
     }
@@ -245,6 +249,14 @@ async function runHandler(req: Request, charge: number): Promise<Reply> {
     }
   }
   return spec.handler(req);
+}
+
+/** The kept signer of a deleted session, when the request is signed and verifies with it. */
+function deletedSessionSigner(req: Request): Signer | undefined {
+  if (req.encrypted || !(req.header.flags & HeaderFlags.SIGNED)) return undefined;
+  const signer = req.conn.server.deletedSessions.signerFor(req.header.sessionId, req.conn);
+  if (!signer || !verifyRequest(req.pdu, signer, req.header.messageId, req.header.command)) return undefined;
+  return signer;
 }
 
 /** Signed requests must verify; a session that requires signing refuses unsigned ones ([MS-SMB2] 3.3.5.2.4). */
@@ -303,6 +315,7 @@ function buildResponse(conn: Connection, req: Request, reply: Reply, status: num
   const body = Array.isArray(reply.body) ? reply.body : [reply.body];
   const parts = [header, ...body];
   if (!willEncrypt && session) maybeSign(conn, req, parts, session, status, reply.forceSign === true);
+  else if (!willEncrypt && req.deletedSessionSigner) signResponse(parts, req.deletedSessionSigner, h.messageId);
   // After signing: the pre-auth hash covers the bytes as sent (signed bind responses included).
   reply.afterEncode?.(parts);
   return parts;

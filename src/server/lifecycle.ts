@@ -29,6 +29,7 @@ export async function closeOpen(open: Open): Promise<void> {
   if (open.lease) open.leaseTable?.release(open.lease, open);
   open.notify?.close();
   file?.locks.removeOwner(open);
+  await open.writeTime?.close().catch(() => undefined);
   try {
     await open.handle?.close();
   } catch {

@@ -7,6 +7,7 @@ import type { Open } from './state/open.js';
 import { Reader } from '../protocol/reader.js';
 import { Command, HeaderFlags, RELATED_FILE_ID } from '../protocol/constants.js';
 import type { SequenceTicket } from './channel-sequence.js';
+import type { Signer } from '../crypto/index.js';
 import { Status, fail } from '../protocol/status.js';
 
 /** One SMB2 request as a handler sees it: decoded header, body view, and the state it addresses. */
@@ -18,6 +19,8 @@ export class Request {
   readonly abort = new AbortController();
   /** Response sessionId override (SESSION_SETUP creates the session). */
   responseSessionId?: bigint;
+  /** The signer of a session a failed re-authentication deleted, when this signed request names it. */
+  deletedSessionSigner?: Signer;
   /** FileId created or used by this request, for the next related request of a compound. */
   resultFileId?: bigint;
 

@@ -10,6 +10,7 @@ import { Command } from '../protocol/constants.js';
 export function teardownConnection(conn: Connection): void {
   const server = conn.server;
   server.connections.delete(conn);
+  server.deletedSessions.forgetConnection(conn);
   if (conn.client) {
     conn.client.connections.delete(conn);
     if (conn.client.connections.size === 0) server.clients.delete(conn.client.guid);

@@ -8,6 +8,7 @@ import type { Lease, LeaseTable } from '../../locking/leases.js';
 import type { DurableTable } from '../durable.js';
 import type { Connection } from '../connection.js';
 import type { NotifyState } from './notify.js';
+import type { DelayedWriteTime } from '../write-time.js';
 import { ChannelSequence } from '../channel-sequence.js';
 
 /** Directory enumeration cursor kept between QUERY_DIRECTORY requests. */
@@ -39,6 +40,8 @@ export class Open implements SharingOpen, OplockHolder {
   mode = 0;
   cursor?: DirectoryCursor;
   notify?: NotifyState;
+  /** Windows' delayed write-time update for this handle (src/server/write-time.ts). */
+  writeTime?: DelayedWriteTime;
   durable = false;
   /** Durable v2: the client's CreateGuid, for replays and reconnects ([MS-SMB2] 3.3.1.10). */
   createGuid?: Buffer;
