@@ -250,6 +250,26 @@ describe('impacket and smb3d’s client on the same files', { skip: skipUnless('
       await back.stop();
     });
 
+    it('a conflicting open does not wait for the timeout: it closes the disconnected open in its way', async () => {
+      // As in Samba and smbtorture's durable-open.open-oplock: the disconnected client cannot
+      // answer the break that a sharing conflict needs, so its open goes and the new one proceeds.
+      const py = await impacket(clientGuid);
+      const createGuid = hex(16);
+      const held = await py.do('create', { name, access: RW, share: 0, disposition: CreateDisposition.OPEN, oplock: OplockLevel.LEASE, lease_key: leaseKey, lease_state: LEASE_RH, durable_ms: DURABLE_MS, create_guid: createGuid });
+      assert.equal(held.durable_timeout, DURABLE_MS, 'DH2Q granted');
+      await py.do('lock', { fid: held.fid, offset: 0, length: 100, flags: EXCLUSIVE_NOW });
+      // (Opening it now would wait for impacket to give H up: smb3d breaks H on a sharing conflict.)
+      const t0 = await killAndWaitForServer(py);
+      const f = await ours.tree.open(name, { access: RW, shareAccess: 0 });
+      assert.ok(Date.now() - t0 < DURABLE_MS - 500, 'the open went ahead before the durable timeout');
+      await f.lock([{ offset: 0, length: 100, flags: EXCLUSIVE_NOW }]);
+      await f.close();
+      const late = await impacket(clientGuid);
+      const r = await late.send('create', { name, access: RW, share: 0, disposition: CreateDisposition.OPEN, oplock: OplockLevel.LEASE, lease_key: leaseKey, lease_state: LEASE_RH, create_guid: createGuid, reconnect_fid: held.fid });
+      assert.equal(r.status, 'STATUS_OBJECT_NAME_NOT_FOUND', 'a reconnect of the open that was closed');
+      await late.stop();
+    });
+
     it('a blocking lock in flight is dropped at once; the open and its lock go after the durable timeout', async (t) => {
       const createGuid = hex(16);
       const { py, fid, f } = await holdDurably(createGuid);
