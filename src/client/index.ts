@@ -4,6 +4,6 @@ export { decodeInterfaceInfo, chooseChannelTargets, type ServerInterface } from 
 export { Connection, type ChannelSecurity, type RequestOptions, type Response } from './connection.js';
 export { negotiate, ALL_CIPHERS, ALL_DIALECTS, ALL_SIGNING, type NegotiateOptions, type NegotiateResult } from './negotiate.js';
 export { Session, type Credentials, type SessionOptions } from './session.js';
-export { Tree, SmbFile, type OpenOptions, type TransferOptions } from './tree.js';
+export { Tree, SmbFile, type LockRange, type OpenOptions, type TransferOptions } from './tree.js';
 export { SmbError } from './errors.js';
 export type { FileStatInfo, DirEntryInfo } from './messages.js';

@@ -1,5 +1,5 @@
 import { Readable, Writable } from 'node:stream';
-import { Access, Command, CreateDisposition, CreateOptions, Fsctl, InfoType, IoctlFlags, QueryDirectoryFlags, ShareAccess, SMB2_HEADER_SIZE } from '../protocol/constants.js';
+import { Access, Command, CreateDisposition, CreateOptions, Fsctl, InfoType, IoctlFlags, LockFlags, QueryDirectoryFlags, ShareAccess, SMB2_HEADER_SIZE } from '../protocol/constants.js';
 import { FileInfoClass } from '../protocol/fscc/constants.js';
 import { Status } from '../protocol/status.js';
 import { Reader } from '../protocol/reader.js';
@@ -12,6 +12,13 @@ export interface OpenOptions {
   disposition?: number;
   options?: number;
   shareAccess?: number;
+}
+
+/** One SMB2_LOCK_ELEMENT: `flags` are LockFlags (SHARED or EXCLUSIVE, maybe FAIL_IMMEDIATELY; or UNLOCK). */
+export interface LockRange {
+  offset: number | bigint;
+  length: number | bigint;
+  flags: number;
 }
 
 export interface TransferOptions {
@@ -306,6 +313,28 @@ export class SmbFile {
       await this.write(offset + at, data.subarray(at, at + len));
       return len;
     });
+  }
+
+  /**
+   * LOCK ([MS-SMB2] 2.2.26): takes or releases byte ranges. A blocking lock (no FAIL_IMMEDIATELY)
+   * resolves only when the server grants it.
+   */
+  async lock(ranges: LockRange[], lockSequence = 0): Promise<void> {
+    const b = Buffer.alloc(24 + 24 * ranges.length);
+    b.writeUInt16LE(48, 0);
+    b.writeUInt16LE(ranges.length, 2);
+    b.writeUInt32LE(lockSequence >>> 0, 4);
+    this.fileId.copy(b, 8);
+    ranges.forEach((r, i) => {
+      b.writeBigUInt64LE(BigInt(r.offset), 24 + 24 * i);
+      b.writeBigUInt64LE(BigInt(r.length), 32 + 24 * i);
+      b.writeUInt32LE(r.flags, 40 + 24 * i);
+    });
+    await this.req(Command.LOCK, b);
+  }
+
+  unlock(offset: number | bigint, length: number | bigint): Promise<void> {
+    return this.lock([{ offset, length, flags: LockFlags.UNLOCK }]);
   }
 
   async queryDirectory(pattern: string, restart: boolean): Promise<DirEntryInfo[] | undefined> {

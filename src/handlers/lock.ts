@@ -1,4 +1,4 @@
-import { SMB2_HEADER_SIZE } from '../protocol/constants.js';
+import { LockFlags, SMB2_HEADER_SIZE } from '../protocol/constants.js';
 import { Status, fail, NtStatusError } from '../protocol/status.js';
 import type { Reply, Request } from '../server/request.js';
 import type { RangeLock } from '../locking/byte-range.js';
@@ -7,7 +7,6 @@ import { sendOplockBreak } from '../server/breaks.js';
 import { isReplayedLock, lockSequenceSlot, recordLockSequence } from './lock-sequence.js';
 
 const b = SMB2_HEADER_SIZE;
-const LockFlags = { SHARED: 0x1, EXCLUSIVE: 0x2, UNLOCK: 0x4, FAIL_IMMEDIATELY: 0x10 } as const;
 const VALID_FLAGS = new Set([0x1, 0x2, 0x4, 0x11, 0x12]);
 const MAX_U64 = 0xffffffffffffffffn;
 

@@ -177,6 +177,9 @@ export const OplockLevel = {
   LEASE: 0xff,
 } as const;
 
+/** SMB2_LOCK_ELEMENT Flags ([MS-SMB2] 2.2.26.1). */
+export const LockFlags = { SHARED: 0x1, EXCLUSIVE: 0x2, UNLOCK: 0x4, FAIL_IMMEDIATELY: 0x10 } as const;
+
 export const InfoType = { FILE: 0x01, FILESYSTEM: 0x02, SECURITY: 0x03, QUOTA: 0x04 } as const;
 
 export const CloseFlags = { POSTQUERY_ATTRIB: 0x0001 } as const;

@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import pino from 'pino';
 import { createServer, connect, SmbError, type SmbServer } from '../../src/index.js';
 import { ntHashFromPassword } from '../../src/auth/index.js';
-import { Cipher, SigningAlgorithm } from '../../src/protocol/constants.js';
+import { Access, Cipher, LockFlags, SigningAlgorithm } from '../../src/protocol/constants.js';
 import type { ConnectOptions } from '../../src/client/index.js';
 import { verifyResponse } from '../../src/client/connection.js';
 import { createSigner } from '../../src/crypto/index.js';
@@ -173,6 +173,39 @@ test('client: CHANGE_NOTIFY goes async (STATUS_PENDING interim) and completes wh
   } finally {
     await watcher.close();
     await writer.close();
+  }
+});
+
+test('client: LOCK takes, refuses, waits for and releases byte ranges between two clients', async () => {
+  const a = await connect(opts());
+  const b = await connect(opts());
+  try {
+    await a.tree.writeFile('locks.bin', Buffer.alloc(1000));
+    const rw = (Access.GENERIC_READ | Access.GENERIC_WRITE) >>> 0;
+    const fa = await a.tree.open('locks.bin', { access: rw });
+    const fb = await b.tree.open('locks.bin', { access: rw });
+    const now = LockFlags.EXCLUSIVE | LockFlags.FAIL_IMMEDIATELY;
+    await fa.lock([{ offset: 0, length: 100, flags: now }]);
+    const status = (e: unknown) => (e instanceof SmbError ? e.statusName : String(e));
+    await assert.rejects(fb.lock([{ offset: 99, length: 2, flags: now }]), (e) => status(e) === 'STATUS_LOCK_NOT_GRANTED');
+    await assert.rejects(fb.write(0, Buffer.from('x')), (e) => status(e) === 'STATUS_FILE_LOCK_CONFLICT');
+    await fb.lock([{ offset: 100, length: 100, flags: now }]);
+    // A blocking lock waits (async on the server) until the holder lets go.
+    let granted = false;
+    const waiting = fb.lock([{ offset: 0, length: 10, flags: LockFlags.EXCLUSIVE }]).then(() => (granted = true));
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(granted, false);
+    await fa.unlock(0, 100);
+    await waiting;
+    await assert.rejects(fa.unlock(0, 100), (e) => status(e) === 'STATUS_RANGE_NOT_LOCKED');
+    await fb.unlock(0, 10);
+    await fb.unlock(100, 100);
+    assert.equal(await fa.write(0, Buffer.from('x')), 1);
+    await fa.close();
+    await fb.close();
+  } finally {
+    await a.close();
+    await b.close();
   }
 });
 
