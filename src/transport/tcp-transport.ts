@@ -5,6 +5,8 @@ import { AckTracker, type AckOutcome } from './ack-tracker.js';
 export interface TransportEvents {
   onFrame(frame: Buffer): void;
   onClose(reason: string): void;
+  /** Memory for a frame of `len` bytes that does not arrive in one socket read (a pool); default allocUnsafe. */
+  allocFrame?(len: number): Buffer;
 }
 
 /**
@@ -29,7 +31,7 @@ export class TcpTransport {
     maxFrameSize: number,
     private readonly events: TransportEvents,
   ) {
-    this.framer = new Framer(maxFrameSize);
+    this.framer = new Framer(maxFrameSize, events.allocFrame ? (len) => events.allocFrame!(len) : undefined);
     this.remoteAddress = socket.remoteAddress ?? '';
     this.remotePort = socket.remotePort ?? 0;
     this.localAddress = socket.localAddress ?? '';

@@ -55,6 +55,18 @@ test('credit window never grants beyond its maximum but never leaves the client 
   assert.equal(w.grant(0, 1, 'none'), 1);
 });
 
+test('in-order large charges advance the window; a hole still blocks reuse and the ids below it', () => {
+  const w = new CreditWindow(8192);
+  w.grant(1024, 1);
+  assert.equal(w.consume(0n, 128), true);
+  assert.equal(w.consume(0n, 1), false, 'reuse of a consumed id');
+  assert.equal(w.consume(256n, 128), true, 'ahead of the next id');
+  assert.equal(w.consume(128n, 128), true, 'fills the hole');
+  assert.equal(w.consume(300n, 1), false, 'inside the range consumed out of order');
+  assert.equal(w.consume(384n, 128), true);
+  assert.equal(w.outstanding, 1 + 1024 - 512);
+});
+
 test('a multi-credit request gets its charge back plus what it asked for beyond one', () => {
   const w = new CreditWindow(8192);
   w.grant(256, 1);
