@@ -60,7 +60,7 @@ export class Connection {
       onFrame: (frame) => this.onFrame(frame),
       onClose: (reason) => this.onClose(reason),
       allocFrame: (len) => this.allocFrame(len),
-    });
+    }, { directReads: true });
     this.log = server.logger.child({ conn: this.id, peer: `${this.transport.remoteAddress}:${this.transport.remotePort}` });
     this.log.debug('connection accepted');
   }
