@@ -18,26 +18,11 @@ function toPosition(position: bigint): number {
   return Number(position);
 }
 
-/** Reads of at least two such pieces are split (see PosixFileHandle.read), into at most this many. */
-const MIN_READ_PIECE = 1024 * 1024;
-const MAX_READ_PIECES = 4;
-
 /** A callback-style fs call as a promise: data I/O stays on the thread pool, whatever MetaOps does. */
 function viaCallback<T>(start: (cb: (err: NodeJS.ErrnoException | null, value: T) => void) => void): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     start((err, value) => (err ? reject(err) : resolve(value)));
   });
-}
-
-/** Reads until `length` bytes or end of file: a regular file returns short only at EOF, but a signal or FUSE may split reads. */
-async function readFully(fd: number, buf: Buffer, bufOffset: number, length: number, pos: number): Promise<number> {
-  let total = 0;
-  while (total < length) {
-    const n = await viaCallback<number>((cb) => fs.read(fd, buf, bufOffset + total, length - total, pos + total, cb));
-    if (n === 0) break;
-    total += n;
-  }
-  return total;
 }
 
 /**
@@ -76,30 +61,19 @@ export class PosixFileHandle implements VfsHandle {
     }
   }
 
-  /**
-   * Reads straight into the caller's buffer: this is the hot path for large READs. Large reads are
-   * split into pieces read at the same time on the thread pool: from page cache the copy is the
-   * cost, and two or four threads copy an 8 MiB read in about half the time one does (measured on
-   * this 2-core VM: 1.6-2.0 ms with one read, 0.9-1.0 ms with four), which READ latency feels.
-   */
+  /** Reads straight into the caller's buffer: this is the hot path for large READs. */
   async read(buf: Buffer, bufOffset: number, length: number, position: bigint): Promise<number> {
     if (this.isDirectory) fail(Status.INVALID_DEVICE_REQUEST, 'read on a directory');
     if (!this.canRead) fail(Status.ACCESS_DENIED, 'handle not opened for reading');
     if (bufOffset < 0 || length < 0 || bufOffset + length > buf.length) fail(Status.INVALID_PARAMETER);
     const pos = toPosition(position);
     return this.io(async (fd) => {
-      const count = Math.min(MAX_READ_PIECES, Math.floor(length / MIN_READ_PIECE));
-      if (count < 2) return readFully(fd, buf, bufOffset, length, pos);
-      const size = Math.ceil(length / count);
-      const pieces: Promise<number>[] = [];
-      for (let at = 0; at < length; at += size) pieces.push(readFully(fd, buf, bufOffset + at, Math.min(size, length - at), pos + at));
-      const got = await Promise.all(pieces);
-      // What was read is the run up to the first short piece (end of file); later pieces found
-      // nothing, or bytes a concurrent writer appended, which one read would not have returned.
       let total = 0;
-      for (let i = 0; i < got.length; i++) {
-        total += got[i]!;
-        if (got[i]! < Math.min(size, length - i * size)) break;
+      // A regular file returns short only at EOF, but a signal or FUSE may split reads: keep going.
+      while (total < length) {
+        const n = await viaCallback<number>((cb) => fs.read(fd, buf, bufOffset + total, length - total, pos + total, cb));
+        if (n === 0) break;
+        total += n;
       }
       return total;
     });
