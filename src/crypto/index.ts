@@ -10,6 +10,7 @@ export {
   TRANSFORM_PROTOCOL_ID,
   TRANSFORM_FLAG_ENCRYPTED,
   type TransformHeader,
+  type SealOptions,
 } from './transform.js';
 export { PreauthHash } from './preauth.js';
 export { CipherId, SigningAlgorithm, isAes256, isGcm, cipherKeyLength } from './constants.js';

@@ -2,6 +2,7 @@ import { createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto';
 import { NtStatusError, Status } from '../protocol/status.js';
 import { asList, totalLength, type BufferList } from './buffers.js';
 import { cipherKeyLength, isGcm, isKnownCipher } from './constants.js';
+import { gcmAvailable, gcmOpen, gcmSeal, type GcmPiece } from '../native/libcrypto.js';
 
 /** SMB2 TRANSFORM_HEADER ([MS-SMB2] 2.2.41): 52 bytes, ProtocolId 0xFD 'S' 'M' 'B'. */
 export const TRANSFORM_HEADER_SIZE = 52;
@@ -15,6 +16,11 @@ const AAD_OFFSET = 20;
  * ~0.5 GiB/s here (a fresh output of that size per call), 256 KiB pieces at ~2 GiB/s.
  */
 const GCM_PIECE = 256 * 1024;
+/**
+ * From this size on, GCM runs on libcrypto directly (src/native/libcrypto.ts), writing ciphertext
+ * in place or into one buffer; below it the koffi calls cost more than node:crypto's allocations.
+ */
+const NATIVE_GCM_MIN = 16 * 1024;
 
 interface Updatable {
   update(data: Buffer): Buffer;
@@ -68,26 +74,30 @@ function checkCipher(cipherId: number, key: Buffer): void {
   }
 }
 
+export interface SealOptions {
+  /** The 16-byte nonce field, for known-answer tests only; normally the nonce is random. */
+  nonceField?: Buffer;
+  /**
+   * Plaintext buffers the caller gives up: large GCM messages get their ciphertext written over
+   * them instead of into new memory. They then belong to the returned list until it is sent.
+   */
+  overwrite?: ReadonlySet<Buffer>;
+}
+
 /**
  * Seal one message (a whole compound chain) for `sessionId` ([MS-SMB2] 3.1.4.3).
  * Returns [transform header, ...ciphertext pieces] ready for writev. GCM streams the pieces without
  * concatenating them; CCM cannot (Node allows a single update() in CCM mode).
- * `nonceField` (16 bytes) is for known-answer tests only; normally the nonce is random, which keeps
- * it unique per key without state shared between the channels of a session.
+ * A random nonce keeps it unique per key without state shared between the channels of a session.
  */
-export function encryptMessage(
-  cipherId: number,
-  key: Buffer,
-  sessionId: bigint,
-  plaintext: BufferList,
-  nonceField?: Buffer,
-): Buffer[] {
+export function encryptMessage(cipherId: number, key: Buffer, sessionId: bigint, plaintext: BufferList, opts: SealOptions = {}): Buffer[] {
   checkCipher(cipherId, key);
   const pieces = asList(plaintext);
   const size = totalLength(pieces);
   const hdr = Buffer.alloc(TRANSFORM_HEADER_SIZE);
   hdr.writeUInt32LE(TRANSFORM_PROTOCOL_ID, 0);
   const nlen = nonceLength(cipherId);
+  const nonceField = opts.nonceField;
   if (nonceField) {
     if (nonceField.length !== 16) throw new NtStatusError(Status.INTERNAL_ERROR, 'nonce field must be 16 bytes');
     nonceField.copy(hdr, 20);
@@ -100,6 +110,11 @@ export function encryptMessage(
   const nonce = hdr.subarray(20, 20 + nlen);
   const aad = hdr.subarray(AAD_OFFSET);
 
+  if (isGcm(cipherId) && gcmAvailable && size >= NATIVE_GCM_MIN) {
+    const { pieces: gcm, outputs } = sealTargets(pieces, opts.overwrite);
+    gcmSeal(key, nonce, aad, gcm).copy(hdr, 4);
+    return [hdr, ...outputs];
+  }
   const out: Buffer[] = [hdr];
   if (isGcm(cipherId)) {
     const c = createCipheriv(algorithm(cipherId) as 'aes-128-gcm', key, nonce, { authTagLength: 16 });
@@ -119,11 +134,34 @@ export function encryptMessage(
   return out;
 }
 
+/** Where each piece's ciphertext goes: over the piece itself when the caller gave it up, else into one shared new buffer. */
+function sealTargets(pieces: readonly Buffer[], overwrite: ReadonlySet<Buffer> | undefined): { pieces: GcmPiece[]; outputs: Buffer[] } {
+  let fresh = 0;
+  for (const p of pieces) if (!overwrite?.has(p)) fresh += p.length;
+  const scratch = fresh > 0 ? Buffer.allocUnsafe(fresh) : undefined;
+  let at = 0;
+  const gcm: GcmPiece[] = [];
+  const outputs: Buffer[] = [];
+  for (const p of pieces) {
+    if (p.length === 0) continue;
+    let output = p;
+    if (!overwrite?.has(p)) {
+      output = scratch!.subarray(at, at + p.length);
+      at += p.length;
+    }
+    gcm.push({ input: p, output });
+    outputs.push(output);
+  }
+  return { pieces: gcm, outputs };
+}
+
 /**
  * Open a sealed message: `transform` is the whole frame (header + ciphertext).
  * Throws INVALID_PARAMETER on malformed framing, ACCESS_DENIED when authentication fails.
+ * `inPlace`: large GCM messages are decrypted over their ciphertext and the result is a view into
+ * `transform` (whose ciphertext is then gone, also when authentication fails).
  */
-export function decryptMessage(cipherId: number, key: Buffer, transform: Buffer): Buffer {
+export function decryptMessage(cipherId: number, key: Buffer, transform: Buffer, inPlace = false): Buffer {
   checkCipher(cipherId, key);
   const th = parseTransformHeader(transform);
   const ct = transform.subarray(TRANSFORM_HEADER_SIZE);
@@ -133,6 +171,11 @@ export function decryptMessage(cipherId: number, key: Buffer, transform: Buffer)
   if (th.flags !== TRANSFORM_FLAG_ENCRYPTED) throw new NtStatusError(Status.INVALID_PARAMETER, 'transform not encrypted');
   const nonce = th.nonce.subarray(0, nonceLength(cipherId));
   const aad = transform.subarray(AAD_OFFSET, TRANSFORM_HEADER_SIZE);
+  if (isGcm(cipherId) && gcmAvailable && ct.length >= NATIVE_GCM_MIN) {
+    const out = inPlace ? ct : Buffer.allocUnsafe(ct.length);
+    if (!gcmOpen(key, nonce, aad, th.signature, ct, out)) throw new NtStatusError(Status.ACCESS_DENIED, 'decryption failed');
+    return out;
+  }
   try {
     if (isGcm(cipherId)) {
       const d = createDecipheriv(algorithm(cipherId) as 'aes-128-gcm', key, nonce, { authTagLength: 16 });

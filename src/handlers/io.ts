@@ -92,7 +92,7 @@ export async function read(req: Request): Promise<Reply> {
   }
   // Samba and Windows move FilePositionInformation with each read.
   open.position = offset + BigInt(n);
-  return { body: readResponse(buf.subarray(0, n)), onSent: () => pool.release(buf) };
+  return { body: readResponse(buf.subarray(0, n)), onSent: () => pool.release(buf), bodyOverwritable: true };
 }
 
 function readResponse(data: Buffer): Buffer[] {

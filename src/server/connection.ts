@@ -9,6 +9,9 @@ import type { PreauthHash } from '../crypto/index.js';
 import { handleFrame } from './dispatch.js';
 import { teardownConnection } from './teardown.js';
 
+/** Frames from this size on are read into pooled buffers. */
+const POOLED_FRAME_MIN = 1024 * 1024;
+
 /** What the client said in NEGOTIATE, kept for FSCTL_VALIDATE_NEGOTIATE_INFO. */
 export interface NegotiateInfo {
   clientGuid: Buffer;
@@ -43,6 +46,8 @@ export class Connection {
   /** Serialises frame processing where order matters (negotiate/session setup) and counts in-flight work. */
   inFlight = 0;
   private idleWaiters: (() => void)[] = [];
+  /** Pool buffers handed to the framer, by their memory, until their frame is complete. */
+  private readonly pooledFrames = new Map<ArrayBufferLike, Buffer>();
   readonly createdAt = Date.now();
 
   constructor(
@@ -54,7 +59,8 @@ export class Connection {
     this.transport = new TcpTransport(socket, maxFrame, {
       onFrame: (frame) => this.onFrame(frame),
       onClose: (reason) => this.onClose(reason),
-    });
+      allocFrame: (len) => this.allocFrame(len),
+    }, { directReads: true });
     this.log = server.logger.child({ conn: this.id, peer: `${this.transport.remoteAddress}:${this.transport.remotePort}` });
     this.log.debug('connection accepted');
   }
@@ -67,9 +73,26 @@ export class Connection {
     return this.nextAsyncId++;
   }
 
+  /**
+   * Large frames (WRITE data) come from the server's buffer pool: a fresh multi-megabyte Buffer per
+   * frame costs a page fault per 4 KiB and garbage collections. The frame goes back to the pool only
+   * when dispatch says nothing refers to its bytes any more (see handleFrame); otherwise the GC has it.
+   */
+  private allocFrame(len: number): Buffer {
+    if (len < POOLED_FRAME_MIN) return Buffer.allocUnsafe(len);
+    const buf = this.server.bufferPool.acquire(len);
+    this.pooledFrames.set(buf.buffer, buf);
+    return buf;
+  }
+
   private onFrame(frame: Buffer): void {
     this.inFlight++;
+    const pooled = this.pooledFrames.get(frame.buffer);
+    if (pooled) this.pooledFrames.delete(frame.buffer);
     handleFrame(this, frame)
+      .then((released) => {
+        if (released && pooled) this.server.bufferPool.release(pooled);
+      })
       .catch((err: unknown) => {
         this.log.error({ err }, 'request processing failed; dropping connection');
         this.close('internal error');

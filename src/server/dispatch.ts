@@ -17,8 +17,12 @@ import { handleSmb1Negotiate } from '../handlers/smb1-negotiate.js';
 import type { Session } from './state/session.js';
 import type { Signer } from '../crypto/index.js';
 
-/** Entry point for one received frame: SMB1 negotiate, encrypted, or plain SMB2 (possibly compound). */
-export async function handleFrame(conn: Connection, frame: Buffer): Promise<void> {
+/**
+ * Entry point for one received frame: SMB1 negotiate, encrypted, or plain SMB2 (possibly compound).
+ * Resolves to true when nothing refers to the frame's bytes any more, so its memory may be reused:
+ * only said of frames made of WRITEs that completed (they are the large ones, and keep no views).
+ */
+export async function handleFrame(conn: Connection, frame: Buffer): Promise<boolean | void> {
   if (frame.length < 4) return conn.close('frame too short');
   const proto = frame.readUInt32LE(0);
   if (proto === PROTOCOL_SMB2) return processCompound(conn, frame, undefined);
@@ -27,7 +31,7 @@ export async function handleFrame(conn: Connection, frame: Buffer): Promise<void
   conn.close(`unexpected protocol id 0x${proto.toString(16)}`);
 }
 
-async function processEncrypted(conn: Connection, frame: Buffer): Promise<void> {
+async function processEncrypted(conn: Connection, frame: Buffer): Promise<boolean | void> {
   if (conn.dialect < 0x0300) return conn.close('encrypted message before an SMB3 negotiate');
   let plain: Buffer;
   let session: Session | undefined;
@@ -37,12 +41,15 @@ async function processEncrypted(conn: Connection, frame: Buffer): Promise<void> 
     if (!session || !session.channels.has(conn) || session.decryptionKey.length === 0) {
       return conn.close('encrypted message for an unknown session');
     }
-    plain = decryptMessage(session.cipherId, session.decryptionKey, frame);
+    // In place: the frame is ours alone (the framer copies or slices it out of socket reads).
+    plain = decryptMessage(session.cipherId, session.decryptionKey, frame, true);
   } catch (err) {
     return conn.close(`decryption failed: ${(err as Error).message}`);
   }
   if (plain.length < SMB2_HEADER_SIZE || plain.readUInt32LE(0) !== PROTOCOL_SMB2) return conn.close('bad encrypted payload');
-  return processCompound(conn, plain, session);
+  const released = await processCompound(conn, plain, session);
+  // Decrypted into new memory: the frame itself was done with at once.
+  return plain.buffer === frame.buffer ? released : !conn.isClosed;
 }
 
 interface Pdu {
@@ -82,14 +89,18 @@ interface Chain {
   createError?: number;
 }
 
-async function processCompound(conn: Connection, msg: Buffer, encryptedFor: Session | undefined): Promise<void> {
+async function processCompound(conn: Connection, msg: Buffer, encryptedFor: Session | undefined): Promise<boolean | void> {
   const pdus = splitCompound(msg);
   if (typeof pdus === 'string') return conn.close(pdus);
   if (conn.dialect === 0 && pdus[0]!.header.command !== Command.NEGOTIATE) return conn.close('request before NEGOTIATE');
+  // WRITE handlers keep no views into the message once they are done (pipes copy); others may.
+  let released = pdus.every((p) => p.header.command === Command.WRITE);
 
   const responses: Buffer[][] = [];
   const afterSend: NonNullable<Reply['afterSend']>[] = [];
   const onSent: (() => void)[] = [];
+  /** Response buffers that sealing may overwrite (READ data): no copy of the ciphertext. */
+  const overwrite = new Set<Buffer>();
   let chain: Chain | undefined;
   let encryptWith = encryptedFor;
   for (const [index, { header, pdu }] of pdus.entries()) {
@@ -165,6 +176,7 @@ async function processCompound(conn: Connection, msg: Buffer, encryptedFor: Sess
       // goes on ([MS-SMB2] 3.3.4.2).
       responses.push(interimResponse(conn, req));
       chain = nextChain;
+      released = false;
       void work.then((reply) => finishAsync(conn, req, reply, encryptWith));
       continue;
     }
@@ -180,13 +192,15 @@ async function processCompound(conn: Connection, msg: Buffer, encryptedFor: Sess
     responses.push(buildResponse(conn, req, reply, status, session, encryptWith !== undefined));
     if (reply.afterSend) afterSend.push(reply.afterSend);
     if (reply.onSent) onSent.push(reply.onSent);
+    if (reply.bodyOverwritable) addBody(overwrite, reply);
   }
   flush(responses, onSent);
   for (const fn of afterSend) await fn();
+  return released && !conn.isClosed;
 
   function flush(batch: Buffer[][], sent: (() => void)[]): void {
     const done = sent.length ? () => sent.forEach((f) => f()) : undefined;
-    if (batch.length > 0) sendCompound(conn, batch, encryptWith, done);
+    if (batch.length > 0) sendCompound(conn, batch, encryptWith, done, overwrite);
     else done?.();
   }
 }
@@ -202,7 +216,9 @@ async function finishAsync(conn: Connection, req: Request, reply: Reply, encrypt
   const status = reply.status ?? Status.SUCCESS;
   const session = req.session;
   const encrypt = encryptWith ?? (session && session.encryptionKey.length > 0 && (session.encryptData || req.tree?.encryptData) ? session : undefined);
-  sendCompound(conn, [buildResponse(conn, req, reply, status, session, encrypt !== undefined)], encrypt, reply.onSent);
+  const overwrite = new Set<Buffer>();
+  if (reply.bodyOverwritable) addBody(overwrite, reply);
+  sendCompound(conn, [buildResponse(conn, req, reply, status, session, encrypt !== undefined)], encrypt, reply.onSent, overwrite);
   await reply.afterSend?.();
 }
 
@@ -335,8 +351,15 @@ function maybeSign(conn: Connection, req: Request, parts: Buffer[], session: Ses
   if (signer) signResponse(parts, signer, req.header.messageId);
 }
 
-/** Chains PDUs of a compound with 8-byte alignment, then encrypts or sends as they are. */
-function sendCompound(conn: Connection, responses: Buffer[][], encryptWith: Session | undefined, onSent?: () => void): void {
+function addBody(set: Set<Buffer>, reply: Reply): void {
+  for (const b of Array.isArray(reply.body) ? reply.body : [reply.body]) set.add(b);
+}
+
+/**
+ * Chains PDUs of a compound with 8-byte alignment, then encrypts or sends as they are.
+ * Buffers in `overwrite` may receive their own ciphertext; `onSent` then waits for the socket.
+ */
+function sendCompound(conn: Connection, responses: Buffer[][], encryptWith: Session | undefined, onSent?: () => void, overwrite?: ReadonlySet<Buffer>): void {
   if (responses.length > 1) {
     // Windows pads the last response of a compound too (smbtorture's compound-padding checks it).
     for (let i = 0; i < responses.length; i++) {
@@ -351,10 +374,14 @@ function sendCompound(conn: Connection, responses: Buffer[][], encryptWith: Sess
   }
   const flat = responses.flat();
   if (encryptWith) {
-    const sealed = encryptMessage(encryptWith.cipherId, encryptWith.encryptionKey, encryptWith.id, flat);
-    // The plaintext is no longer needed once sealed.
-    onSent?.();
-    conn.send(sealed);
+    const sealed = encryptMessage(encryptWith.cipherId, encryptWith.encryptionKey, encryptWith.id, flat, { overwrite });
+    // The plaintext is no longer needed once sealed, unless the ciphertext went over it.
+    if (overwrite && sealed.some((b) => overwrite.has(b))) {
+      conn.send(sealed, onSent);
+    } else {
+      onSent?.();
+      conn.send(sealed);
+    }
   } else {
     conn.send(flat, onSent);
   }

@@ -116,6 +116,8 @@ export interface Reply {
   afterSend?: () => Promise<void> | void;
   /** Runs once the kernel has taken the response's bytes (or the connection died): buffers may be reused. */
   onSent?: () => void;
+  /** The body's buffers belong to this response alone: sealing may overwrite them with ciphertext. */
+  bodyOverwritable?: boolean;
 }
 
 export type Handler = (req: Request) => Promise<Reply> | Reply;

@@ -50,7 +50,8 @@ export class SmbServer {
     const addrs = this.options.listen?.length ? this.options.listen : [undefined];
     let boundPort = port;
     for (const host of addrs) {
-      const srv = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
+      // Paused: the transport moves the handle to a socket that reads into buffers it picks.
+      const srv = net.createServer({ noDelay: true, pauseOnConnect: true }, (socket) => this.accept(socket));
       await new Promise<void>((resolve, reject) => {
         srv.once('error', reject);
         srv.listen({ port: boundPort, host }, () => {

@@ -56,6 +56,26 @@ export class Framer {
     return frames;
   }
 
+  /**
+   * Where the next socket read may land directly: the unfilled rest of the frame being assembled,
+   * when at least `min` bytes of it are missing (no copy for the bulk of a large WRITE). A read into
+   * it cannot run into the next frame. Hand the count read to `filled`.
+   */
+  directTarget(min: number): Buffer | undefined {
+    if (this.frame === null || this.frame.length - this.frameFill < min) return undefined;
+    return this.frame.subarray(this.frameFill);
+  }
+
+  /** `n` bytes were read into the buffer `directTarget` gave; returns the frame if that completed it. */
+  filled(n: number): Buffer[] {
+    if (this.frame === null || n > this.frame.length - this.frameFill) throw new FrameError('direct read beyond the frame');
+    this.frameFill += n;
+    if (this.frameFill < this.frame.length) return [];
+    const done = this.frame;
+    this.frame = null;
+    return [done];
+  }
+
   /** Bytes of a partial frame held (for diagnostics). */
   get buffered(): number {
     return this.headerFill + this.frameFill;

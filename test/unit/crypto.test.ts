@@ -17,6 +17,7 @@ import {
   SigningAlgorithm,
 } from '../../src/crypto/index.js';
 import { NtStatusError, Status } from '../../src/protocol/status.js';
+import { gcmAvailable, gcmOpen, gcmSeal } from '../../src/native/libcrypto.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
@@ -200,7 +201,7 @@ test('encryptMessage/decryptMessage 3.0 AES-128-CCM: Microsoft blog vectors', ()
       '74657374696E67',
   );
   // The client's request, sealed with the client-to-server key (our decryption key).
-  const out = encryptMessage(CipherId.AES_128_CCM, keys.decryptionKey, sessionId, plain, hex('66E69A111892584FB5ED524A744DA3EE'));
+  const out = encryptMessage(CipherId.AES_128_CCM, keys.decryptionKey, sessionId, plain, { nonceField: hex('66E69A111892584FB5ED524A744DA3EE') });
   const expected = hex(
     'FD534D4281A286535415445DAE393921E44FA42E66E69A111892584FB5ED524A' +
       '744DA3EE87000000000001001100001400E4080025C8FEE16605A437832D1CD5' +
@@ -255,7 +256,7 @@ test('encryptMessage/decryptMessage 3.1.1 AES-128-GCM: Microsoft blog vectors', 
     keys.decryptionKey,
     sessionId,
     [plain.subarray(0, 64), plain.subarray(64, 100), plain.subarray(100)],
-    hex('C7D6822D269CAF48904C664C00000000'),
+    { nonceField: hex('C7D6822D269CAF48904C664C00000000') },
   );
   assert.equal(out[0]!.length, 52);
   assert.equal(Buffer.concat(out).toString('hex'), expected.toString('hex'));
@@ -375,5 +376,79 @@ test('GCM seals and opens messages larger than one cipher piece, split anywhere,
     const at = sealed.length - 100_000;
     sealed[at] = sealed[at]! ^ 1;
     assert.throws(() => decryptMessage(cipher, key, sealed), (e: unknown) => e instanceof NtStatusError && e.status === Status.ACCESS_DENIED);
+  }
+});
+
+test('libcrypto AES-GCM matches node:crypto, in place and into other buffers, and rejects tampering', { skip: !gcmAvailable }, () => {
+  for (const keyLen of [16, 32]) {
+    const key = randomBytes(keyLen);
+    const iv = randomBytes(12);
+    const aad = randomBytes(32);
+    const plain = randomBytes(300_001);
+    const c = createCipheriv(keyLen === 16 ? 'aes-128-gcm' : 'aes-256-gcm', key, iv);
+    c.setAAD(aad);
+    const ref = Buffer.concat([c.update(plain), c.final()]);
+    const refTag = c.getAuthTag();
+    // Two pieces: the first in place, the second into a separate buffer; a split inside a block.
+    const a = Buffer.from(plain.subarray(0, 100_003));
+    const b = plain.subarray(100_003);
+    const bOut = Buffer.alloc(b.length);
+    const tag = gcmSeal(key, iv, aad, [
+      { input: a, output: a },
+      { input: b, output: bOut },
+    ]);
+    assert.deepEqual(tag, refTag);
+    assert.ok(Buffer.concat([a, bOut]).equals(ref));
+    assert.ok(b.equals(plain.subarray(100_003)), 'an input with its own output is left alone');
+    const opened = Buffer.from(ref);
+    assert.equal(gcmOpen(key, iv, aad, tag, opened, opened), true);
+    assert.ok(opened.equals(plain));
+    for (const flip of ['data', 'tag', 'aad'] as const) {
+      const ct = Buffer.from(ref);
+      const t = Buffer.from(tag);
+      const ad = Buffer.from(aad);
+      if (flip === 'data') ct[12345]! ^= 0x40;
+      if (flip === 'tag') t[3]! ^= 1;
+      if (flip === 'aad') ad[0]! ^= 1;
+      assert.equal(gcmOpen(key, iv, ad, t, ct, ct), false, `tampered ${flip}`);
+    }
+  }
+});
+
+test('large GCM messages: sealing overwrites only the buffers given up, in-place opening returns a view', () => {
+  for (const cipher of [CipherId.AES_128_GCM, CipherId.AES_256_GCM]) {
+    const key = randomBytes(cipher === CipherId.AES_128_GCM ? 16 : 32);
+    const header = randomBytes(80);
+    const data = randomBytes(1024 * 1024 + 5);
+    const plain = Buffer.concat([header, data]);
+    const dataCopy = Buffer.from(data);
+    const nonceField = randomBytes(16);
+    nonceField.fill(0, 12);
+    const sealed = encryptMessage(cipher, key, 99n, [header, data], { nonceField, overwrite: new Set([data]) });
+    const plainSealed = encryptMessage(cipher, key, 99n, [plain], { nonceField });
+    assert.ok(Buffer.concat(sealed).equals(Buffer.concat(plainSealed)), 'same bytes as sealing a copy');
+    assert.ok(sealed.includes(data), 'the given-up buffer carries its ciphertext');
+    assert.ok(!data.equals(dataCopy));
+    assert.ok(header.equals(plain.subarray(0, 80)), 'the other buffer is untouched');
+    const frame = Buffer.concat(sealed);
+    const opened = decryptMessage(cipher, key, frame, true);
+    assert.ok(opened.equals(plain));
+    assert.equal(opened.buffer, frame.buffer, 'a view into the frame');
+    // Not in place: the frame keeps its ciphertext.
+    const frame2 = Buffer.concat(plainSealed);
+    assert.ok(decryptMessage(cipher, key, frame2).equals(plain));
+    assert.ok(frame2.equals(Buffer.concat(plainSealed)));
+    // Tampered ciphertext, header (AAD) or signature: ACCESS_DENIED, in place or not.
+    for (const pos of [10, 30, 52 + 500_000]) {
+      for (const inPlace of [false, true]) {
+        const bad = Buffer.concat(plainSealed);
+        bad[pos]! ^= 1;
+        assert.throws(
+          () => decryptMessage(cipher, key, bad, inPlace),
+          (e: unknown) => e instanceof NtStatusError && (e.status === Status.ACCESS_DENIED || e.status === Status.INVALID_PARAMETER),
+          `tamper at ${pos}`,
+        );
+      }
+    }
   }
 });

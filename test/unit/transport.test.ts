@@ -2,6 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Framer, FrameError, framePrefix } from '../../src/transport/framer.js';
 import { CreditWindow } from '../../src/server/credits.js';
+import { TcpTransport } from '../../src/transport/tcp-transport.js';
+import net from 'node:net';
+import { once } from 'node:events';
+import { randomBytes } from 'node:crypto';
 import { decodeHeader, encodeHeader } from '../../src/protocol/header.js';
 import { HeaderFlags } from '../../src/protocol/constants.js';
 
@@ -55,6 +59,18 @@ test('credit window never grants beyond its maximum but never leaves the client 
   assert.equal(w.grant(0, 1, 'none'), 1);
 });
 
+test('in-order large charges advance the window; a hole still blocks reuse and the ids below it', () => {
+  const w = new CreditWindow(8192);
+  w.grant(1024, 1);
+  assert.equal(w.consume(0n, 128), true);
+  assert.equal(w.consume(0n, 1), false, 'reuse of a consumed id');
+  assert.equal(w.consume(256n, 128), true, 'ahead of the next id');
+  assert.equal(w.consume(128n, 128), true, 'fills the hole');
+  assert.equal(w.consume(300n, 1), false, 'inside the range consumed out of order');
+  assert.equal(w.consume(384n, 128), true);
+  assert.equal(w.outstanding, 1 + 1024 - 512);
+});
+
 test('a multi-credit request gets its charge back plus what it asked for beyond one', () => {
   const w = new CreditWindow(8192);
   w.grant(256, 1);
@@ -77,4 +93,49 @@ test('SMB2 header round-trips sync and async forms', () => {
   assert.equal(d.asyncId, 99n);
   assert.equal(d.treeId, 0);
   assert.throws(() => decodeHeader(Buffer.alloc(10)));
+});
+
+test('direct reads: frames of every size arrive intact and in order, replies go out, the server closes', async () => {
+  const server = net.createServer({ pauseOnConnect: true });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  const peer = net.connect(port, '127.0.0.1');
+  const [accepted] = (await once(server, 'connection')) as [net.Socket];
+  const got: Buffer[] = [];
+  const allocs: number[] = [];
+  let closed = '';
+  const transport = new TcpTransport(
+    accepted,
+    16 << 20,
+    {
+      onFrame: (f) => {
+        got.push(Buffer.from(f));
+        transport.send([Buffer.from(`ack${got.length}`)]);
+      },
+      onClose: (r) => (closed = r),
+      allocFrame: (len) => (allocs.push(len), Buffer.alloc(len + 7, 0xaa)),
+    },
+    { directReads: true },
+  );
+  assert.notEqual(transport.socket, accepted, 'the handle moved to a socket with onread');
+  const sizes = [5, 70_000, 1, 3 * 1024 * 1024 + 17, 64 * 1024, 200, 8 * 1024 * 1024, 9];
+  const frames = sizes.map((n) => randomBytes(n));
+  const wire = Buffer.concat(frames.flatMap((f) => [framePrefix(f.length), f]));
+  // Odd-sized writes, so frames start and end anywhere in a read.
+  for (let at = 0; at < wire.length; ) {
+    const n = Math.min(wire.length - at, 1 + ((at * 7919) % 300_000));
+    peer.write(wire.subarray(at, at + n));
+    at += n;
+  }
+  let replies = '';
+  peer.on('data', (d: Buffer) => (replies += d.toString('latin1')));
+  while (got.length < frames.length) await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(got.map((g) => g.length), sizes);
+  for (let i = 0; i < frames.length; i++) assert.ok(got[i]!.equals(frames[i]!), `frame ${i} intact`);
+  assert.deepEqual(allocs, sizes, 'every frame copied out of the reused read buffer or read into its own');
+  while (!replies.includes(`ack${frames.length}`)) await new Promise((r) => setTimeout(r, 10));
+  peer.end();
+  await once(server.close(), 'close');
+  assert.match(closed, /peer/);
 });

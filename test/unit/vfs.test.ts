@@ -206,6 +206,28 @@ test('stat fields', async () => {
   assert.equal(dir.attributes, FileAttribute.DIRECTORY);
 });
 
+test('large reads return the bytes up to end of file, from any offset into any buffer offset', async () => {
+  const h = await be.createFile('docs/Pieces.bin', { read: true, write: true }, 0);
+  const MiB = 1024 * 1024;
+  const data = Buffer.alloc(5 * MiB + 12345);
+  for (let i = 0; i + 4 <= data.length; i += 4) data.writeUInt32LE(i, i);
+  assert.equal(await h.write(data, 0n), data.length);
+  // Whole file in one 8 MiB read that runs past end of file.
+  const out = Buffer.alloc(8 * MiB, 0xee);
+  assert.equal(await h.read(out, 0, out.length, 0n), data.length);
+  assert.ok(out.subarray(0, data.length).equals(data));
+  // From an odd offset, into an odd buffer offset.
+  const at = 3 * MiB + 7;
+  const out2 = Buffer.alloc(4 * MiB + 3);
+  assert.equal(await h.read(out2, 3, 4 * MiB, BigInt(at)), data.length - at);
+  assert.ok(out2.subarray(3, 3 + data.length - at).equals(data.subarray(at)));
+  // Entirely inside the file: exactly the length asked for.
+  assert.equal(await h.read(out, 0, 2 * MiB, 1n), 2 * MiB);
+  assert.ok(out.subarray(0, 2 * MiB).equals(data.subarray(1, 1 + 2 * MiB)));
+  await h.close();
+  await fsp.rm(path.join(root, 'Docs', 'Pieces.bin'));
+});
+
 test('create, write, read, truncate', async () => {
   const h = await be.createFile('docs/New.bin', { read: true, write: true }, 0);
   assert.equal(h.isDirectory, false);
