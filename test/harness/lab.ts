@@ -41,6 +41,8 @@ export interface LabOptions {
   rateMbit?: number;
   /** Label in the namespace names, for whoever reads `ip netns list` during a run. */
   label?: string;
+  /** First part of the namespace names (default `smb3d`): `<prefix>-<label>-<pid>-<n>-s|c`. */
+  prefix?: string;
 }
 
 async function run(file: string, args: string[], input?: string): Promise<string> {
@@ -63,8 +65,9 @@ const NFT_TABLE = `table inet smb3dlab {
 export async function createLab(o: LabOptions): Promise<Lab> {
   if (o.links < 1 || o.links > 250) throw new Error(`createLab: links must be 1..250, not ${o.links}`);
   const id = `${o.label ?? 'lab'}-${process.pid}-${counter++}`;
-  const server: LabNs = { name: `smb3d-${id}-s`, prefix: ['ip', 'netns', 'exec', `smb3d-${id}-s`] };
-  const client: LabNs = { name: `smb3d-${id}-c`, prefix: ['ip', 'netns', 'exec', `smb3d-${id}-c`] };
+  const base = `${o.prefix ?? 'smb3d'}-${id}`;
+  const server: LabNs = { name: `${base}-s`, prefix: ['ip', 'netns', 'exec', `${base}-s`] };
+  const client: LabNs = { name: `${base}-c`, prefix: ['ip', 'netns', 'exec', `${base}-c`] };
   const links: LabLink[] = [];
   const destroy = async (): Promise<void> => {
     // Deleting a namespace deletes the veth ends inside it, and with them their peers.

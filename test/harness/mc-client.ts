@@ -3,8 +3,9 @@
 // test checks the server's side (its log, the file on disk, the links' byte counters).
 // Usage: node --import tsx test/harness/mc-client.ts '<json McClientArgs>'
 // With `markAt`, it prints "mark write" / "mark read" when that share of a phase is done (the
-// parent cuts a link then), and "io done" at the end, after which it waits up to `waitChannelsMs`
-// for the session to have all its channels again (the parent restores the links then).
+// parent cuts a link then), "done write" / "done read" when a phase ends, and "io done" at the
+// end, after which it waits up to `waitChannelsMs` for the session to have all its channels
+// again (the parent restores the links then). mc-run.ts starts it from a test or the bench.
 import { createHash, randomBytes } from 'node:crypto';
 import { connect } from '../../src/client/index.js';
 
@@ -67,6 +68,7 @@ async function main(a: McClientArgs): Promise<McClientResult> {
       const t = Date.now();
       // Enough requests in flight to fill every channel's pipe.
       const result = await run({ chunkSize: 1024 * 1024, depth: 8 * a.channels, onProgress });
+      if (a.markAt !== undefined) console.log(`done ${name}`);
       return { ms: Date.now() - t, maxGap, result };
     };
     const w = await phase('write', (io) => c.tree.writeFile(a.path, data, io));

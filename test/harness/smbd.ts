@@ -28,6 +28,15 @@ export interface SmbdOptions {
    */
   unixUser?: string;
   startTimeoutMs?: number;
+  /**
+   * Run smbd inside this network namespace (root; see harness/lab.ts). `port` and `interfaces`
+   * then say where it listens there, since a free loopback port of ours means nothing inside.
+   */
+  netns?: string;
+  /** TCP port; default a free loopback port. */
+  port?: number;
+  /** The `interfaces` line (smb.conf(5)); default 127.0.0.1. Always with `bind interfaces only`. */
+  interfaces?: string;
 }
 
 export interface SmbdHandle {
@@ -91,6 +100,12 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
+/** Whether something listens on `port` inside a network namespace (we cannot connect from here). */
+async function listensIn(netns: string, port: number): Promise<boolean> {
+  const r = await runProcess('ip', ['netns', 'exec', netns, 'ss', '-Hltn', `sport = :${port}`], { timeoutMs: 10_000 });
+  return r.code === 0 && r.stdout.trim() !== '';
+}
+
 async function unixIds(user: string): Promise<{ uid: number; gid: number }> {
   const uid = await runProcess('id', ['-u', user], { timeoutMs: 10_000 });
   const gid = await runProcess('id', ['-g', user], { timeoutMs: 10_000 });
@@ -123,7 +138,7 @@ async function startIn(tmp: string, opts: SmbdOptions): Promise<SmbdHandle> {
   await mkdir(shareDir);
   await chown(shareDir, ids.uid, ids.gid);
 
-  const port = await freeLoopbackPort();
+  const port = opts.port ?? (await freeLoopbackPort());
   const usermap = d('usermap.txt');
   await writeFile(usermap, `${unixUser} = ${user}\n`);
   const conf = d('smb.conf');
@@ -131,7 +146,7 @@ async function startIn(tmp: string, opts: SmbdOptions): Promise<SmbdHandle> {
     'server role = standalone server',
     'workgroup = WORKGROUP',
     `netbios name = SMB3DREF${port}`,
-    'interfaces = 127.0.0.1',
+    `interfaces = ${opts.interfaces ?? '127.0.0.1'}`,
     'bind interfaces only = yes',
     `smb ports = ${port}`,
     'disable netbios = yes',
@@ -168,7 +183,10 @@ async function startIn(tmp: string, opts: SmbdOptions): Promise<SmbdHandle> {
   let child: ChildProcess;
   try {
     // detached: the child leads a new process group, so stop() reaches every process smbd forks.
-    child = spawn(SMBD, ['--foreground', '--no-process-group', '--debug-stdout', '-s', conf], {
+    const argv = ['--foreground', '--no-process-group', '--debug-stdout', '-s', conf];
+    // `ip netns exec` execs smbd, so the child's PID (and process group) stays smbd's.
+    const [file, args] = opts.netns ? ['ip', ['netns', 'exec', opts.netns, SMBD, ...argv]] : [SMBD, argv];
+    child = spawn(file, args, {
       cwd: tmp,
       detached: true,
       stdio: ['ignore', logFd, logFd],
@@ -216,11 +234,11 @@ async function startIn(tmp: string, opts: SmbdOptions): Promise<SmbdHandle> {
       await stop();
       throw new Error(`smbd exited (${JSON.stringify(exitInfo)}) before listening; output:\n${out}`);
     }
-    if (await canConnect(port)) break;
+    if (await (opts.netns ? listensIn(opts.netns, port) : canConnect(port))) break;
     if (Date.now() > deadline) {
       const out = logs();
       await stop();
-      throw new Error(`smbd did not listen on 127.0.0.1:${port} in time; output:\n${out}`);
+      throw new Error(`smbd did not listen on port ${port}${opts.netns ? ` in ${opts.netns}` : ''} in time; output:\n${out}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -8,56 +8,15 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createLab, netnsUnavailable, type Lab } from '../harness/lab.js';
-import { REPO_ROOT, startSmb3d, type Smb3dHandle } from '../harness/server.js';
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { runProcess, describeRun } from '../harness/proc.js';
-import type { McClientArgs, McClientResult } from '../harness/mc-client.js';
+import { startSmb3d, type Smb3dHandle } from '../harness/server.js';
+import { runClient, runClientLive } from '../harness/mc-run.js';
+import type { McClientArgs } from '../harness/mc-client.js';
 
 const LINKS = 4;
 const SIZE_MIB = 32;
 // Slow enough that the links, not the 2-core machine, are the limit (our client reads at only
 // ~100 MB/s through the lab when unlimited), fast enough that 1 channel takes ~1.4 s for 32 MiB.
 const RATE_MBIT = 200;
-
-async function runClient(lab: Lab, a: McClientArgs): Promise<McClientResult> {
-  const r = await runProcess('ip', ['netns', 'exec', lab.client.name, process.execPath, '--import', 'tsx', path.join(REPO_ROOT, 'test/harness/mc-client.ts'), JSON.stringify(a)], {
-    cwd: REPO_ROOT,
-    timeoutMs: 120_000,
-  });
-  assert.equal(r.code, 0, describeRun('mc-client', r));
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as McClientResult;
-}
-
-/** Runs the client and calls `onLine` for each line it prints before its result (marks). */
-function runClientLive(lab: Lab, a: McClientArgs, onLine: (line: string) => Promise<void>): Promise<McClientResult> {
-  const child = spawn('ip', ['netns', 'exec', lab.client.name, process.execPath, '--import', 'tsx', path.join(REPO_ROOT, 'test/harness/mc-client.ts'), JSON.stringify(a)], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  let last = '';
-  const handlers: Promise<void>[] = [];
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    last = line;
-    if (!line.startsWith('{')) handlers.push(onLine(line));
-  });
-  return new Promise((resolve, reject) => {
-    child.on('close', async (code) => {
-      clearTimeout(timer);
-      try {
-        await Promise.all(handlers);
-      } catch (e) {
-        reject(e as Error);
-        return;
-      }
-      if (code !== 0) reject(new Error(`mc-client exited ${code}\n${stderr}`));
-      else resolve(JSON.parse(last) as McClientResult);
-    });
-  });
-}
 
 describe('client multichannel over a 4-link lab', { skip: netnsUnavailable() }, () => {
   let lab: Lab;
