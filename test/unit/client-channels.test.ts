@@ -143,8 +143,18 @@ test('ChannelSet: after a loss, STATUS_FILE_NOT_AVAILABLE is retried as a replay
   set2.add({ connection: stub('d', ok), security: sec, speed: 1e6 });
   await assert.rejects(set2.send({ command: Command.CREATE, body: Buffer.alloc(0) }), /ECONNRESET/);
   assert.equal(sent.filter((x) => x.on === 'd').length, 0);
+  // One that says it can be replayed (a durable v2 CreateGuid) is sent again, flagged.
+  const dying3 = stub('e', () => {
+    (dying3 as unknown as { closed: boolean }).closed = true;
+    return Promise.reject(new Error('ECONNRESET'));
+  });
+  const set3 = new ChannelSet({ connection: dying3, security: sec, speed: 1e9 });
+  set3.add({ connection: stub('f', ok), security: sec, speed: 1e6 });
+  await set3.send({ command: Command.CREATE, body: Buffer.alloc(0), replayable: true });
+  assert.deepEqual(sent.filter((x) => x.on === 'f').map((x) => [x.command, x.replay]), [[Command.CREATE, true]]);
   set.stop();
   set2.stop();
+  set3.stop();
 });
 
 for (const how of ['socket error', 'stall'] as const) {
@@ -183,6 +193,27 @@ for (const how of ['socket error', 'stall'] as const) {
     }
   });
 }
+
+test('a CREATE whose channel is lost after the server ran it is replayed with its CreateGuid and gets the original open', async () => {
+  const c = await connect(opts({ stallTimeoutMs: 300, rebindIntervalMs: 0 }));
+  try {
+    await c.session.bindChannel('127.0.0.1', 1e9);
+    const first = c.session.channels.list[0]!;
+    // The CREATE goes to the first channel (nothing in flight anywhere); it stops reading, so the
+    // server runs the CREATE but its answer is never seen, as when a link drops the replies.
+    (first.connection as unknown as { sock: import('node:net').Socket }).sock.pause();
+    // Disposition CREATE: run a second time, it would fail with STATUS_OBJECT_NAME_COLLISION.
+    const f = await c.tree.open('created-once.bin', { access: Access.GENERIC_WRITE | Access.GENERIC_READ, disposition: CreateDisposition.CREATE });
+    assert.equal(c.session.channels.losses.length, 1);
+    assert.equal(c.session.channels.losses[0]!.channel, first);
+    assert.ok(c.session.channels.replays >= 1, 'the CREATE was replayed');
+    await f.write(0, Buffer.from('once'));
+    await f.close();
+    assert.equal((await readFile(path.join(dir, 'created-once.bin'))).toString(), 'once');
+  } finally {
+    await c.close();
+  }
+});
 
 test('a replayed WRITE whose bytes are already in the file is answered without writing again', async () => {
   const c = await connect(opts());
