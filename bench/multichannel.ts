@@ -7,12 +7,14 @@
 //   SHA-256 of what was read back and of the file on the server's disk, the longest stall, and
 //   whether any WRITE ran twice on the server. smb3d logs each open's executed WRITEs and their
 //   bytes when it closes (debug line "open closed"); smbd is run with vfs_full_audit logging every
-//   pwrite/pwrite_send it makes, counted for the file.
+//   pwrite/pwrite_send it makes, counted for the file. `--failover-cut replies` drops only what
+//   the server sends on the cut link: requests still arrive and run, their answers are lost, so
+//   the client replays WRITEs that did run (more of them with a smaller --chunk).
 // Medians over the rounds.
 //
 //   npx tsc -p tsconfig.json && node --import tsx bench/multichannel.ts [--links 4] [--rate 200]
 //        [--size 32] [--rounds 5] [--failover-size 1024] [--failover-rounds 3]
-//        [--servers smb3d,smbd] [--markdown out.md]
+//        [--failover-cut both|replies] [--chunk KiB] [--servers smb3d,smbd] [--markdown out.md]
 //
 // Root only (network namespaces; smbd needs Debian's samba). --failover-size 0 skips failover.
 import { execFileSync } from 'node:child_process';
@@ -22,9 +24,8 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLab, type Lab } from '../test/harness/lab.js';
-import { startSmb3d } from '../test/harness/server.js';
-import { startSmbd, smbdAvailable } from '../test/harness/smbd.js';
-import { runClient, runClientLive } from '../test/harness/mc-run.js';
+import { smbdAvailable } from '../test/harness/smbd.js';
+import { runClient, runClientLive, smb3dWrites, smbdWrites, startSmb3dInLab, startSmbdInLab, SMBD_LAB_PORT } from '../test/harness/mc-run.js';
 import type { McClientArgs, McClientResult } from '../test/harness/mc-client.js';
 
 const { values } = parseArgs({
@@ -36,6 +37,8 @@ const { values } = parseArgs({
     'failover-size': { type: 'string', default: '1024' },
     'failover-rounds': { type: 'string', default: '3' },
     servers: { type: 'string', default: 'smb3d,smbd' },
+    'failover-cut': { type: 'string', default: 'both' },
+    chunk: { type: 'string', default: '1024' },
     markdown: { type: 'string' },
   },
 });
@@ -46,6 +49,9 @@ const rounds = Number(values.rounds);
 const foSizeMiB = Number(values['failover-size']);
 const foRounds = foSizeMiB > 0 ? Number(values['failover-rounds']) : 0;
 const serverNames = values.servers.split(',').filter(Boolean);
+const foCut = values['failover-cut'] as 'both' | 'replies';
+if (foCut !== 'both' && foCut !== 'replies') throw new Error('--failover-cut is both or replies');
+const chunkKiB = Number(values.chunk);
 if (serverNames.includes('smbd') && !smbdAvailable()) throw new Error('smbd is not installed (Debian samba) or this is not root');
 if (links < 3 && foRounds) throw new Error('failover cuts links 2 and 3: --links 3 at least, or --failover-size 0');
 
@@ -79,60 +85,15 @@ interface Target {
 }
 
 const linkSpeed = (rate || 1000) * 1e6;
-const interfaces = (lab: Lab) => lab.links.map((l) => `"${l.serverAddr};speed=${linkSpeed},capability=RSS"`).join(' ');
 
 async function startTarget(name: string, lab: Lab): Promise<Target> {
   if (name === 'smb3d') {
-    const s = await startSmb3d({
-      netns: lab.server.name,
-      logLevel: 'debug',
-      config: `interfaces = ${interfaces(lab)}\n`,
-      args: ['--port', '445', ...lab.links.flatMap((l) => ['--listen', l.serverAddr])],
-    });
-    return {
-      name,
-      port: 445,
-      user: s.user,
-      password: s.password,
-      shareDir: s.shareDir,
-      executed(file) {
-        const t = { writes: 0, bytes: 0, replays: 0, replaysSkipped: 0 };
-        for (const line of s.logs().split('\n')) {
-          if (!line.includes('"open closed"')) continue;
-          const l = JSON.parse(line) as { path: string; writes: number; bytes: number; replays: number; replaysSkipped: number };
-          if (l.path !== file) continue;
-          t.writes += l.writes;
-          t.bytes += l.bytes;
-          t.replays += l.replays;
-          t.replaysSkipped += l.replaysSkipped;
-        }
-        return t;
-      },
-      stop: () => s.stop(),
-    };
+    const s = await startSmb3dInLab(lab, linkSpeed);
+    return { name, port: 445, user: s.user, password: s.password, shareDir: s.shareDir, executed: (file) => smb3dWrites(s, file), stop: () => s.stop() };
   }
   if (name === 'smbd') {
-    const s = await startSmbd({
-      netns: lab.server.name,
-      port: 4455,
-      interfaces: interfaces(lab),
-      global: ['server multi channel support = yes'],
-      // Every write smbd makes to a file, as a debug-level-1 line in its log: "|pwrite_send|ok|FILE".
-      share: ['vfs objects = full_audit', 'full_audit:syslog = no', 'full_audit:prefix = audit', 'full_audit:success = pwrite pwrite_send', 'full_audit:failure = none'],
-    });
-    return {
-      name,
-      port: 4455,
-      user: s.user,
-      password: s.password,
-      shareDir: s.shareDir,
-      executed(file) {
-        // full_audit names the file by its full path.
-        const full = path.join(s.shareDir, file);
-        return { writes: s.logs().split('\n').filter((l) => l.endsWith(`|ok|${full}`) && /\|pwrite(_send)?\|/.test(l)).length };
-      },
-      stop: () => s.stop(),
-    };
+    const s = await startSmbdInLab(lab, linkSpeed);
+    return { name, port: SMBD_LAB_PORT, user: s.user, password: s.password, shareDir: s.shareDir, executed: (file) => ({ writes: smbdWrites(s, file) }), stop: () => s.stop() };
   }
   throw new Error(`unknown server ${name} (smb3d, smbd)`);
 }
@@ -161,6 +122,7 @@ try {
     channels,
     sizeMiB: mib,
     path: file,
+    chunkKiB,
   });
   for (let round = 0; round < Math.max(rounds, foRounds); round++) {
     // Alternate which server goes first, so neither always meets the machine in the same state.
@@ -187,9 +149,9 @@ console.error(`uptime at end: ${uptime()}`);
 
 async function failover(t: Target, a: McClientArgs) {
   const cuts: Record<string, () => Promise<void>> = {
-    'mark write': () => lab.cut(2),
+    'mark write': () => lab.cut(2, foCut),
     'done write': () => lab.restore(2),
-    'mark read': () => lab.cut(3),
+    'mark read': () => lab.cut(3, foCut),
     'io done': () => lab.restore(3),
   };
   let r: McClientResult;
@@ -197,7 +159,7 @@ async function failover(t: Target, a: McClientArgs) {
     r = await runClientLive(lab, { ...a, markAt: 0.3, waitChannelsMs: 5000 }, async (line) => cuts[line]?.(), 900_000);
   } finally {
     // A failed run must not leave a link cut for the next one.
-    for (const k of [2, 3]) await lab.restore(k).catch(() => undefined);
+    for (const k of [2, 3]) await lab.restore(k).catch(() => undefined); // not cut: nothing to do
   }
   const onDisk = await sha256File(path.join(t.shareDir, a.path));
   const executed = t.executed(a.path);
@@ -206,8 +168,8 @@ async function failover(t: Target, a: McClientArgs) {
   if (r.read !== r.written) notes.push('read-back SHA-256 differs');
   if (onDisk !== r.written) notes.push('SHA-256 on the server differs');
   if (r.losses.length !== 2) notes.push(`${r.losses.length} channel losses, not 2`);
-  // 1 MiB WRITEs: one execution per MiB is "each exactly once".
-  if (executed.bytes !== undefined ? executed.bytes !== size : executed.writes !== a.sizeMiB) notes.push('a WRITE ran twice (or not at all)');
+  // One execution per chunk is "each exactly once".
+  if (executed.bytes !== undefined ? executed.bytes !== size : executed.writes !== Math.ceil(size / (chunkKiB * 1024))) notes.push('a WRITE ran twice (or not at all)');
   const ok = notes.length === 0;
   // How long the client waited on a cut link before giving it up ("stalled for N ms").
   const givenUpMs = Math.max(0, ...r.losses.map((l) => Number(/stalled for (\d+) ms/.exec(l.reason)?.[1] ?? NaN)).filter((n) => !Number.isNaN(n)));
@@ -219,7 +181,7 @@ const sum = rate * links;
 const share = (v: number) => (rate ? `${((100 * v) / sum).toFixed(0)}%` : '-');
 const out: string[] = [];
 out.push(
-  `${links} links at ${rate || 'unlimited'} Mbit/s each; ${sizeMiB} MiB file, median of ${rounds} rounds; failover: ${foSizeMiB} MiB, median of ${foRounds} rounds; at the end: \`${uptime()}\``,
+  `${links} links at ${rate || 'unlimited'} Mbit/s each; ${chunkKiB} KiB READs/WRITEs; ${sizeMiB} MiB file, median of ${rounds} rounds; failover: ${foSizeMiB} MiB, median of ${foRounds} rounds, cut ${foCut === 'both' ? 'both directions' : "the server's replies only"}; at the end: \`${uptime()}\``,
   '',
   `| server | channels | put Mbit/s | get Mbit/s | put, share of ${rate ? `${sum} Mbit/s` : 'the links'} | get, share |`,
   '| --- | ---: | ---: | ---: | ---: | ---: |',
@@ -240,9 +202,9 @@ if (foRounds) {
   for (const [name, f] of Object.entries(figures)) {
     const fo = f.failover;
     const e = fo.map((x) => x.executed);
-    const exec = e[0]?.bytes !== undefined
-      ? `${e.map((x) => `${x.writes} / ${x.bytes} B, ${x.replaysSkipped} of ${x.replays} replays skipped`).join('; ')}`
-      : `${e.map((x) => `${x.writes} pwrite`).join('; ')}`;
+    const exec = e
+      .map((x) => (x.bytes !== undefined ? `${x.writes} WRITEs, ${x.bytes} B, ${x.replaysSkipped} of ${x.replays} replays skipped` : `${x.writes} pwrite`))
+      .join('; ');
     out.push(
       `| ${name} | ${mbps(foSizeMiB, median(fo.map((x) => x.writeMs))).toFixed(0)} | ${mbps(foSizeMiB, median(fo.map((x) => x.readMs))).toFixed(0)} | ${(median(fo.map((x) => x.writeStallMs)) / 1000).toFixed(2)} / ${(median(fo.map((x) => x.readStallMs)) / 1000).toFixed(2)} | ${(median(fo.map((x) => x.givenUpMs)) / 1000).toFixed(2)} | ${exec} | ${fo.map((x) => x.replays).join(', ')} | ${fo.filter((x) => x.ok).length} of ${fo.length}${fo.some((x) => !x.ok) ? ` (${fo.map((x) => x.note).filter(Boolean).join('; ')})` : ''} |`,
     );
