@@ -1,17 +1,31 @@
-// Our client's multichannel aggregate in the multi-link lab (test/harness/lab.ts), against smb3d:
-// 1 channel and N channels over N links rate-limited with tc tbf, write and read of one file,
-// median of --rounds alternating rounds, and the aggregate as a share of the sum of link rates.
+// Our client's multichannel aggregate and failover in the multi-link lab (test/harness/lab.ts),
+// against smb3d and against Samba's smbd in the same run, servers alternating per round:
+// - 1 channel and N channels over N links rate-limited with tc tbf: write (put) and read (get) of
+//   one file, as a share of the sum of the link rates;
+// - failover: an N-channel put and get of one large file while one link is cut with an nftables
+//   drop rule (link 2 at 30% of the put, restored when the put is done; link 3 at 30% of the get):
+//   SHA-256 of what was read back and of the file on the server's disk, the longest stall, and
+//   whether any WRITE ran twice on the server. smb3d logs each open's executed WRITEs and their
+//   bytes when it closes (debug line "open closed"); smbd is run with vfs_full_audit logging every
+//   pwrite/pwrite_send it makes, counted for the file. `--failover-cut replies` drops only what
+//   the server sends on the cut link: requests still arrive and run, their answers are lost, so
+//   the client replays WRITEs that did run (more of them with a smaller --chunk).
+// Medians over the rounds.
 //
 //   npx tsc -p tsconfig.json && node --import tsx bench/multichannel.ts [--links 4] [--rate 200]
-//        [--size 32] [--rounds 5] [--markdown out.md]
+//        [--size 32] [--rounds 5] [--failover-size 1024] [--failover-rounds 3]
+//        [--failover-cut both|replies] [--chunk KiB] [--servers smb3d,smbd] [--markdown out.md]
 //
-// Root only (network namespaces). Samba's smbd is not measured here yet.
+// Root only (network namespaces; smbd needs Debian's samba). --failover-size 0 skips failover.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createLab } from '../test/harness/lab.js';
-import { REPO_ROOT, startSmb3d } from '../test/harness/server.js';
-import { runProcess, describeRun } from '../test/harness/proc.js';
+import { createLab, type Lab } from '../test/harness/lab.js';
+import { smbdAvailable } from '../test/harness/smbd.js';
+import { runClient, runClientLive, smb3dWrites, smbdWrites, startSmb3dInLab, startSmbdInLab, SMBD_LAB_PORT } from '../test/harness/mc-run.js';
 import type { McClientArgs, McClientResult } from '../test/harness/mc-client.js';
 
 const { values } = parseArgs({
@@ -20,6 +34,11 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '200' },
     size: { type: 'string', default: '32' },
     rounds: { type: 'string', default: '5' },
+    'failover-size': { type: 'string', default: '1024' },
+    'failover-rounds': { type: 'string', default: '3' },
+    servers: { type: 'string', default: 'smb3d,smbd' },
+    'failover-cut': { type: 'string', default: 'both' },
+    chunk: { type: 'string', default: '1024' },
     markdown: { type: 'string' },
   },
 });
@@ -27,45 +46,170 @@ const links = Number(values.links);
 const rate = Number(values.rate);
 const sizeMiB = Number(values.size);
 const rounds = Number(values.rounds);
+const foSizeMiB = Number(values['failover-size']);
+const foRounds = foSizeMiB > 0 ? Number(values['failover-rounds']) : 0;
+const serverNames = values.servers.split(',').filter(Boolean);
+const foCut = values['failover-cut'] as 'both' | 'replies';
+if (foCut !== 'both' && foCut !== 'replies') throw new Error('--failover-cut is both or replies');
+const chunkKiB = Number(values.chunk);
+if (serverNames.includes('smbd') && !smbdAvailable()) throw new Error('smbd is not installed (Debian samba) or this is not root');
+if (links < 3 && foRounds) throw new Error('failover cuts links 2 and 3: --links 3 at least, or --failover-size 0');
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const mbps = (ms: number) => (sizeMiB * 1024 * 1024 * 8) / (ms / 1000) / 1e6;
+const mbps = (mib: number, ms: number) => (mib * 1024 * 1024 * 8) / (ms / 1000) / 1e6;
+const sha256File = (file: string) =>
+  new Promise<string>((resolve, reject) => {
+    const h = createHash('sha256');
+    createReadStream(file).on('data', (d) => h.update(d)).on('end', () => resolve(h.digest('hex'))).on('error', reject);
+  });
+// Other work may share the machine: every run records the load it met.
+const uptime = () => execFileSync('uptime').toString().trim();
 
-const lab = await createLab({ links, rateMbit: rate || undefined, label: 'bench' });
-const server = await startSmb3d({
-  netns: lab.server.name,
-  config: `interfaces = ${lab.links.map((l) => l.serverIf).join(' ')}\n`,
-  args: ['--port', '445', ...lab.links.flatMap((l) => ['--listen', l.serverAddr])],
-}).catch(async (e: unknown) => {
-  await lab.destroy();
-  throw e;
-});
-const runs: Record<string, { write: number[]; read: number[] }> = { '1': { write: [], read: [] }, [links]: { write: [], read: [] } };
+/** How many WRITEs the server executed for one file, from its own account of them. */
+interface Executed {
+  writes: number;
+  bytes?: number;
+  /** Replayed WRITEs the server received, and those it answered without writing (smb3d only). */
+  replays?: number;
+  replaysSkipped?: number;
+}
+
+interface Target {
+  name: string;
+  port: number;
+  user: string;
+  password: string;
+  shareDir: string;
+  executed(file: string): Executed;
+  stop(): Promise<void>;
+}
+
+const linkSpeed = (rate || 1000) * 1e6;
+
+async function startTarget(name: string, lab: Lab): Promise<Target> {
+  if (name === 'smb3d') {
+    const s = await startSmb3dInLab(lab, linkSpeed);
+    return { name, port: 445, user: s.user, password: s.password, shareDir: s.shareDir, executed: (file) => smb3dWrites(s, file), stop: () => s.stop() };
+  }
+  if (name === 'smbd') {
+    const s = await startSmbdInLab(lab, linkSpeed);
+    return { name, port: SMBD_LAB_PORT, user: s.user, password: s.password, shareDir: s.shareDir, executed: (file) => ({ writes: smbdWrites(s, file) }), stop: () => s.stop() };
+  }
+  throw new Error(`unknown server ${name} (smb3d, smbd)`);
+}
+
+interface Figures {
+  write: Record<number, number[]>;
+  read: Record<number, number[]>;
+  failover: Array<{ writeMs: number; readMs: number; writeStallMs: number; readStallMs: number; givenUpMs: number; replays: number; executed: Executed; ok: boolean; note: string }>;
+}
+
+console.error(`uptime at start: ${uptime()}`);
+const lab = await createLab({ links, rateMbit: rate || undefined, label: 'bench', prefix: 'mcb' });
+const targets: Target[] = [];
+const figures: Record<string, Figures> = {};
 try {
-  for (let round = 0; round < rounds; round++) {
-    for (const channels of [1, links]) {
-      const a: McClientArgs = { host: lab.links[0]!.serverAddr, port: 445, share: 'share', user: server.user, password: server.password, channels, sizeMiB, path: `bench-${channels}.bin` };
-      const r = await runProcess('ip', ['netns', 'exec', lab.client.name, process.execPath, '--import', 'tsx', path.join(REPO_ROOT, 'test/harness/mc-client.ts'), JSON.stringify(a)], { cwd: REPO_ROOT, timeoutMs: 300_000 });
-      if (r.code !== 0) throw new Error(describeRun('mc-client', r));
-      const res = JSON.parse(r.stdout.trim().split('\n').pop()!) as McClientResult;
-      if (res.read !== res.written) throw new Error('SHA-256 mismatch');
-      runs[channels]!.write.push(res.writeMs);
-      runs[channels]!.read.push(res.readMs);
-      console.error(`round ${round + 1}: ${channels} channel(s): write ${res.writeMs} ms, read ${res.readMs} ms`);
+  for (const n of serverNames) {
+    targets.push(await startTarget(n, lab));
+    figures[n] = { write: { 1: [], [links]: [] }, read: { 1: [], [links]: [] }, failover: [] };
+  }
+  const args = (t: Target, channels: number, mib: number, file: string): McClientArgs => ({
+    host: lab.links[0]!.serverAddr,
+    port: t.port,
+    share: 'share',
+    user: t.user,
+    password: t.password,
+    channels,
+    sizeMiB: mib,
+    path: file,
+    chunkKiB,
+  });
+  for (let round = 0; round < Math.max(rounds, foRounds); round++) {
+    // Alternate which server goes first, so neither always meets the machine in the same state.
+    const order = round % 2 ? [...targets].reverse() : targets;
+    for (const t of order) {
+      const f = figures[t.name]!;
+      if (round < rounds) {
+        for (const channels of [1, links]) {
+          const r = await runClient(lab, args(t, channels, sizeMiB, `bench-${channels}.bin`), 600_000);
+          if (r.read !== r.written) throw new Error(`${t.name}: SHA-256 of the read-back differs`);
+          f.write[channels]!.push(r.writeMs);
+          f.read[channels]!.push(r.readMs);
+          console.error(`round ${round + 1} ${t.name}: ${channels} channel(s): write ${r.writeMs} ms, read ${r.readMs} ms`);
+        }
+      }
+      if (round < foRounds) f.failover.push(await failover(t, args(t, links, foSizeMiB, `failover-${round}.bin`)));
     }
   }
 } finally {
-  await server.stop();
+  for (const t of targets) await t.stop();
   await lab.destroy();
+}
+console.error(`uptime at end: ${uptime()}`);
+
+async function failover(t: Target, a: McClientArgs) {
+  const cuts: Record<string, () => Promise<void>> = {
+    'mark write': () => lab.cut(2, foCut),
+    'done write': () => lab.restore(2),
+    'mark read': () => lab.cut(3, foCut),
+    'io done': () => lab.restore(3),
+  };
+  let r: McClientResult;
+  try {
+    r = await runClientLive(lab, { ...a, markAt: 0.3, waitChannelsMs: 5000 }, async (line) => cuts[line]?.(), 900_000);
+  } finally {
+    // A failed run must not leave a link cut for the next one.
+    for (const k of [2, 3]) await lab.restore(k).catch(() => undefined); // not cut: nothing to do
+  }
+  const onDisk = await sha256File(path.join(t.shareDir, a.path));
+  const executed = t.executed(a.path);
+  const size = a.sizeMiB * 1024 * 1024;
+  const notes: string[] = [];
+  if (r.read !== r.written) notes.push('read-back SHA-256 differs');
+  if (onDisk !== r.written) notes.push('SHA-256 on the server differs');
+  if (r.losses.length !== 2) notes.push(`${r.losses.length} channel losses, not 2`);
+  // One execution per chunk is "each exactly once".
+  if (executed.bytes !== undefined ? executed.bytes !== size : executed.writes !== Math.ceil(size / (chunkKiB * 1024))) notes.push('a WRITE ran twice (or not at all)');
+  const ok = notes.length === 0;
+  // How long the client waited on a cut link before giving it up ("stalled for N ms").
+  const givenUpMs = Math.max(0, ...r.losses.map((l) => Number(/stalled for (\d+) ms/.exec(l.reason)?.[1] ?? NaN)).filter((n) => !Number.isNaN(n)));
+  console.error(`failover ${t.name}: ${JSON.stringify({ writeMs: r.writeMs, readMs: r.readMs, writeStall: r.writeMaxGapMs, readStall: r.readMaxGapMs, givenUpMs, replays: r.replays, notAvailable: r.notAvailable, executed, ok, notes })}`);
+  return { writeMs: r.writeMs, readMs: r.readMs, writeStallMs: r.writeMaxGapMs, readStallMs: r.readMaxGapMs, givenUpMs, replays: r.replays, executed, ok, note: notes.join('; ') };
 }
 
 const sum = rate * links;
-const rows = [`| channels | write Mbit/s | read Mbit/s | write, share of ${rate ? `${links}×${rate} Mbit/s` : "the links (unlimited)"} | read, share |`, '| ---: | ---: | ---: | ---: | ---: |'];
-for (const [ch, r] of Object.entries(runs)) {
-  const w = mbps(median(r.write));
-  const rd = mbps(median(r.read));
-  rows.push(`| ${ch} | ${w.toFixed(0)} | ${rd.toFixed(0)} | ${rate ? `${((100 * w) / sum).toFixed(0)}%` : '-'} | ${rate ? `${((100 * rd) / sum).toFixed(0)}%` : '-'} |`);
+const share = (v: number) => (rate ? `${((100 * v) / sum).toFixed(0)}%` : '-');
+const out: string[] = [];
+out.push(
+  `${links} links at ${rate || 'unlimited'} Mbit/s each; ${chunkKiB} KiB READs/WRITEs; ${sizeMiB} MiB file, median of ${rounds} rounds; failover: ${foSizeMiB} MiB, median of ${foRounds} rounds, cut ${foCut === 'both' ? 'both directions' : "the server's replies only"}; at the end: \`${uptime()}\``,
+  '',
+  `| server | channels | put Mbit/s | get Mbit/s | put, share of ${rate ? `${sum} Mbit/s` : 'the links'} | get, share |`,
+  '| --- | ---: | ---: | ---: | ---: | ---: |',
+);
+for (const [name, f] of Object.entries(figures)) {
+  for (const ch of [1, links]) {
+    const w = mbps(sizeMiB, median(f.write[ch]!));
+    const rd = mbps(sizeMiB, median(f.read[ch]!));
+    out.push(`| ${name} | ${ch} | ${w.toFixed(0)} | ${rd.toFixed(0)} | ${share(w)} | ${share(rd)} |`);
+  }
 }
-const table = `${sizeMiB} MiB file, ${links} links at ${rate || 'unlimited'} Mbit/s each, median of ${rounds} rounds (payload bits over wall time)\n\n${rows.join('\n')}\n`;
+if (foRounds) {
+  out.push(
+    '',
+    `| server | failover put Mbit/s | get Mbit/s | IO stall put / get (s) | cut link given up after (s) | WRITEs executed on the server | replays sent | rounds ok |`,
+    '| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |',
+  );
+  for (const [name, f] of Object.entries(figures)) {
+    const fo = f.failover;
+    const e = fo.map((x) => x.executed);
+    const exec = e
+      .map((x) => (x.bytes !== undefined ? `${x.writes} WRITEs, ${x.bytes} B, ${x.replaysSkipped} of ${x.replays} replays skipped` : `${x.writes} pwrite`))
+      .join('; ');
+    out.push(
+      `| ${name} | ${mbps(foSizeMiB, median(fo.map((x) => x.writeMs))).toFixed(0)} | ${mbps(foSizeMiB, median(fo.map((x) => x.readMs))).toFixed(0)} | ${(median(fo.map((x) => x.writeStallMs)) / 1000).toFixed(2)} / ${(median(fo.map((x) => x.readStallMs)) / 1000).toFixed(2)} | ${(median(fo.map((x) => x.givenUpMs)) / 1000).toFixed(2)} | ${exec} | ${fo.map((x) => x.replays).join(', ')} | ${fo.filter((x) => x.ok).length} of ${fo.length}${fo.some((x) => !x.ok) ? ` (${fo.map((x) => x.note).filter(Boolean).join('; ')})` : ''} |`,
+    );
+  }
+}
+const table = `${out.join('\n')}\n`;
 console.log(table);
 if (values.markdown) await writeFile(values.markdown, table);

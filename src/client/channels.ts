@@ -42,9 +42,12 @@ const UNKNOWN_SPEED = 1e9;
 /**
  * Requests that can be sent again on another channel when the one they went out on is lost,
  * whether or not the server ran them ([MS-SMB2] 3.2.5.1.x lets a client replay; the server's
- * channel sequence barrier keeps a late original WRITE from landing after its replay). CREATE
- * (without a durable v2 CreateGuid), SET_INFO (a rename) and IOCTL (a copy) are not: run twice,
- * they would not mean the same thing.
+ * channel sequence barrier keeps a late original WRITE from landing after its replay). CREATE,
+ * SET_INFO and IOCTL are not by command: run twice, a plain CREATE could open (or create) twice,
+ * a rename or a copy would not mean the same thing. Their requests say when they are
+ * (RequestOptions.replayable): a CREATE carrying a durable v2 CreateGuid, which the server
+ * recognizes on replay ([MS-SMB2] 3.3.5.9.10), a SET_INFO of a class that sets a value, a
+ * read-only FSCTL.
  */
 const REPLAYABLE = new Set<number>([Command.READ, Command.WRITE, Command.QUERY_INFO, Command.FLUSH, Command.CLOSE, Command.ECHO, Command.TREE_DISCONNECT, Command.LOGOFF]);
 
@@ -144,6 +147,7 @@ export class ChannelSet {
     const size = o.payloadSize ?? 0;
     let replay = false;
     const started = Date.now();
+    const canReplay = o.replayable ?? REPLAYABLE.has(o.command);
     for (;;) {
       const ch = this.pick(size);
       if (!ch) throw new SmbError(Status.CONNECTION_DISCONNECTED, o.command, 'no channel left');
@@ -159,14 +163,14 @@ export class ChannelSet {
         if (ch.connection.closed) {
           // The channel died under this request: it may or may not have run on the server.
           this.lost(ch, err);
-          if (REPLAYABLE.has(o.command) && this.alive.length > 0) {
+          if (canReplay && this.alive.length > 0) {
             replay = true;
             continue;
           }
           throw err;
         }
         const status = (err as SmbError).status;
-        if (status === Status.FILE_NOT_AVAILABLE && this.losses.length > 0 && REPLAYABLE.has(o.command) && Date.now() - started < this.replayRetryMs) {
+        if (status === Status.FILE_NOT_AVAILABLE && this.losses.length > 0 && canReplay && Date.now() - started < this.replayRetryMs) {
           // Sent under an older sequence than the open has now seen, or replayed while the lost
           // channel's requests still run on the server: wait a little and send it again.
           replay = true;

@@ -39,6 +39,12 @@ export interface RequestOptions {
   channelSequence?: number;
   /** SMB2_FLAGS_REPLAY_OPERATION: this request may already have run on a lost channel. */
   replay?: boolean;
+  /**
+   * Whether the request may be sent again on another channel when its own is lost; default by
+   * command (see REPLAYABLE in channels.ts). A CREATE with a durable v2 CreateGuid, a SET_INFO of
+   * an idempotent class or a read-only FSCTL says so itself.
+   */
+  replayable?: boolean;
 }
 
 export interface Response {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { Access, Command, CreateDisposition, CreateOptions, Fsctl, InfoType, IoctlFlags, LockFlags, QueryDirectoryFlags, ShareAccess, SMB2_HEADER_SIZE } from '../protocol/constants.js';
 import { FileInfoClass } from '../protocol/fscc/constants.js';
@@ -6,12 +7,40 @@ import { Reader } from '../protocol/reader.js';
 import type { Session } from './session.js';
 import { decodeInterfaceInfo, type ServerInterface } from './interfaces.js';
 import { decodeIdBothDirectory, decodeStatAt, responseBuffer, type DirEntryInfo, type FileStatInfo } from './messages.js';
+import { encodeCreateContexts } from '../handlers/create-contexts.js';
 
 export interface OpenOptions {
   access?: number;
   disposition?: number;
   options?: number;
   shareAccess?: number;
+  /**
+   * Send a durable v2 request (DH2Q) with a fresh CreateGuid, so that the CREATE can be replayed
+   * on another channel if its own is lost: the server answers a replay with the open the original
+   * made instead of opening again ([MS-SMB2] 3.2.4.3.5, 3.3.5.9.10). Default on SMB 3.x. No
+   * oplock or lease is asked for, so the open is not made durable across a disconnect.
+   */
+  replayable?: boolean;
+}
+
+/** SET_INFO classes that set a value: run twice, they leave what running once leaves. */
+const IDEMPOTENT_SET_INFO = new Set<number>([
+  FileInfoClass.FileBasicInformation,
+  FileInfoClass.FileDispositionInformation,
+  FileInfoClass.FileDispositionInformationEx,
+  FileInfoClass.FilePositionInformation,
+  FileInfoClass.FileModeInformation,
+  FileInfoClass.FileAllocationInformation,
+  FileInfoClass.FileEndOfFileInformation,
+]);
+/** FSCTLs that change nothing on the server (a copy-chunk may overlap its own source; a pipe transceive is a call). */
+const READ_ONLY_FSCTL = new Set<number>([Fsctl.QUERY_NETWORK_INTERFACE_INFO, Fsctl.VALIDATE_NEGOTIATE_INFO, Fsctl.SRV_REQUEST_RESUME_KEY]);
+
+/** SMB2_CREATE_DURABLE_HANDLE_REQUEST_V2 ([MS-SMB2] 2.2.13.2.11): Timeout 0 (the server's), no flags, the CreateGuid. */
+function durableV2Request(createGuid: Buffer): Buffer {
+  const d = Buffer.alloc(32);
+  createGuid.copy(d, 16);
+  return d;
 }
 
 /** One SMB2_LOCK_ELEMENT: `flags` are LockFlags (SHARED or EXCLUSIVE, maybe FAIL_IMMEDIATELY; or UNLOCK). */
@@ -38,13 +67,17 @@ export class Tree {
     readonly id: number,
   ) {}
 
-  private request(command: number, body: Buffer | Buffer[], extra: { payloadSize?: number; okStatus?: number[] } = {}) {
+  private request(command: number, body: Buffer | Buffer[], extra: { payloadSize?: number; okStatus?: number[]; replayable?: boolean } = {}) {
     return this.session.request({ command, body, treeId: this.id, ...extra });
   }
 
   async open(path: string, o: OpenOptions = {}): Promise<SmbFile> {
     const name = Buffer.from(toSmbPath(path), 'utf16le');
-    const b = Buffer.alloc(56 + Math.max(1, name.length));
+    const replayable = o.replayable ?? this.session.negotiated.dialect >= 0x0300;
+    const contexts = replayable ? encodeCreateContexts([{ name: 'DH2Q', data: durableV2Request(randomBytes(16)) }]) : undefined;
+    // Contexts start 8-aligned after the name (the body starts 8-aligned, at 64).
+    const contextsAt = 56 + ((Math.max(1, name.length) + 7) & ~7);
+    const b = Buffer.alloc(contexts ? contextsAt + contexts.length : 56 + Math.max(1, name.length));
     b.writeUInt16LE(57, 0);
     b.writeUInt32LE(2, 4); // impersonation
     b.writeUInt32LE((o.access ?? Access.GENERIC_READ) >>> 0, 24);
@@ -54,7 +87,12 @@ export class Tree {
     b.writeUInt16LE(SMB2_HEADER_SIZE + 56, 44);
     b.writeUInt16LE(name.length, 46);
     name.copy(b, 56);
-    const r = await this.request(Command.CREATE, b);
+    if (contexts) {
+      b.writeUInt32LE(SMB2_HEADER_SIZE + contextsAt, 48);
+      b.writeUInt32LE(contexts.length, 52);
+      contexts.copy(b, contextsAt);
+    }
+    const r = await this.request(Command.CREATE, b, { replayable });
     const rd = new Reader(r.msg);
     const h = SMB2_HEADER_SIZE;
     return new SmbFile(this, Buffer.from(rd.bytes(h + 64, 16)), decodeStatAt(rd, h + 8, h + 40, h + 56));
@@ -223,7 +261,7 @@ export class Tree {
     b.writeUInt32LE(input.length, 28);
     b.writeUInt32LE(maxOutput, 44);
     b.writeUInt32LE(IoctlFlags.IS_FSCTL, 48);
-    const r = await this.request(Command.IOCTL, input.length ? [b, input] : b, { payloadSize: Math.max(input.length, maxOutput) });
+    const r = await this.request(Command.IOCTL, input.length ? [b, input] : b, { payloadSize: Math.max(input.length, maxOutput), replayable: READ_ONLY_FSCTL.has(ctlCode) });
     const rd = new Reader(r.msg);
     const h = SMB2_HEADER_SIZE;
     const len = rd.u32(h + 36);
@@ -261,8 +299,8 @@ export class SmbFile {
     return Math.min(this.neg.maxWriteSize, 1024 * 1024);
   }
 
-  private req(command: number, body: Buffer | Buffer[], payloadSize = 0, okStatus?: number[]) {
-    return this.tree.session.request({ command, body, treeId: this.tree.id, payloadSize, okStatus });
+  private req(command: number, body: Buffer | Buffer[], payloadSize = 0, okStatus?: number[], replayable?: boolean) {
+    return this.tree.session.request({ command, body, treeId: this.tree.id, payloadSize, okStatus, replayable });
   }
 
   private async readResponse(offset: number, length: number) {
@@ -377,7 +415,7 @@ export class SmbFile {
     b.writeUInt32LE(data.length, 4);
     b.writeUInt16LE(SMB2_HEADER_SIZE + 32, 8);
     this.fileId.copy(b, 16);
-    await this.req(Command.SET_INFO, [b, data]);
+    await this.req(Command.SET_INFO, [b, data], 0, undefined, infoType === InfoType.FILE && IDEMPOTENT_SET_INFO.has(infoClass));
   }
 
   /**

@@ -1,4 +1,5 @@
-import { Access, CloseFlags, SMB2_HEADER_SIZE } from '../protocol/constants.js';
+import { Access, CloseFlags, HeaderFlags, SMB2_HEADER_SIZE } from '../protocol/constants.js';
+import type { VfsHandle } from '../vfs/types.js';
 import { Status, fail } from '../protocol/status.js';
 import { Writer } from '../protocol/writer.js';
 import { closeOpen } from '../server/lifecycle.js';
@@ -129,11 +130,44 @@ export async function write(req: Request): Promise<Reply> {
     if (!canWrite && canAppend) offset = (await open.handle.stat()).size;
     if (open.file && length && !open.file.locks.canWrite(open, offset, BigInt(length))) fail(Status.FILE_LOCK_CONFLICT);
     breakLevelIIOthers(open.file, open, sendOplockBreak);
+    if (req.header.flags & HeaderFlags.REPLAY_OPERATION) {
+      open.writeReplays++;
+      if (length && (await alreadyWritten(req, open.handle, data, offset))) {
+        open.writeReplaysSkipped++;
+        return writeResponse(length);
+      }
+    }
     const writeTime = length ? writeTimeOf(open) : undefined;
     if (writeTime) writeTime.beforeWrite(writeTime.needsCurrent ? (await open.handle.stat()).lastWriteTime : 0n);
     count = length ? await open.handle.write(data, offset) : 0;
+    open.writes++;
+    open.bytesWritten += count;
   }
+  return writeResponse(count);
+}
+
+function writeResponse(count: number): Reply {
   const w = new Writer();
   w.u16(17).u16(0).u32(count).u32(0).u16(0).u16(0);
   return { body: w.toBuffer() };
+}
+
+/**
+ * Whether the file already holds a replayed WRITE's bytes at its offset. [MS-SMB2] lets a server
+ * simply run a replayed WRITE again; smb3d answers it without writing when its bytes are there
+ * already, which is the case when the original ran before its channel was lost. The channel
+ * sequence barrier admits a replay only once every request of the older sequence has finished
+ * (Open.sequence), so the original cannot still be running. Only replays pay for the read.
+ */
+async function alreadyWritten(req: Request, handle: VfsHandle, data: Buffer, offset: bigint): Promise<boolean> {
+  const pool = req.server.bufferPool;
+  const buf = pool.acquire(data.length);
+  try {
+    const n = await handle.read(buf, 0, data.length, offset);
+    return n === data.length && buf.subarray(0, n).equals(data);
+  } catch {
+    return false; // a handle the backend opened write-only: write, as for any replay
+  } finally {
+    pool.release(buf);
+  }
 }

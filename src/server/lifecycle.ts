@@ -16,6 +16,12 @@ import { LeaseState } from '../locking/leases.js';
 export async function closeOpen(open: Open): Promise<void> {
   if (open.closed) return;
   open.closed = true;
+  if (open.writes || open.writeReplays) {
+    open.connection?.log.debug(
+      { path: open.path, writes: open.writes, bytes: open.bytesWritten, replays: open.writeReplays, replaysSkipped: open.writeReplaysSkipped },
+      'open closed',
+    );
+  }
   open.session.opens.delete(open.volatileId);
   open.tree.opens.delete(open.volatileId);
   open.durableTable?.remove(open);

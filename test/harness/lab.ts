@@ -27,8 +27,11 @@ export interface Lab {
   server: LabNs;
   client: LabNs;
   links: LabLink[];
-  /** Drops every packet of link k (both directions), as a pulled cable would. */
-  cut(k: number): Promise<void>;
+  /**
+   * Drops every packet of link k (both directions), as a pulled cable would; with 'replies',
+   * only what the server sends on it: requests still arrive and run, their answers are lost.
+   */
+  cut(k: number, what?: 'both' | 'replies'): Promise<void>;
   restore(k: number): Promise<void>;
   /** Bytes sent by the server's and the client's end of link k so far. */
   txBytes(k: number): Promise<{ server: number; client: number }>;
@@ -41,6 +44,8 @@ export interface LabOptions {
   rateMbit?: number;
   /** Label in the namespace names, for whoever reads `ip netns list` during a run. */
   label?: string;
+  /** First part of the namespace names (default `smb3d`): `<prefix>-<label>-<pid>-<n>-s|c`. */
+  prefix?: string;
 }
 
 async function run(file: string, args: string[], input?: string): Promise<string> {
@@ -51,20 +56,23 @@ async function run(file: string, args: string[], input?: string): Promise<string
 
 let counter = 0;
 
-// The table holds a set of interface names; a cut adds the link's server-side name to it. One set
-// rather than a rule per cut, so restore() is a plain element delete and needs no rule handles.
+// The table holds sets of interface names; a cut adds the link's server-side name to one (`cut`
+// drops both directions, `mute` only the server's output). Sets rather than a rule per cut, so
+// restore() is a plain element delete and needs no rule handles.
 const NFT_TABLE = `table inet smb3dlab {
   set cut { type ifname; }
+  set mute { type ifname; }
   chain in { type filter hook input priority 0; policy accept; iifname @cut drop; }
-  chain out { type filter hook output priority 0; policy accept; oifname @cut drop; }
+  chain out { type filter hook output priority 0; policy accept; oifname @cut drop; oifname @mute drop; }
 }
 `;
 
 export async function createLab(o: LabOptions): Promise<Lab> {
   if (o.links < 1 || o.links > 250) throw new Error(`createLab: links must be 1..250, not ${o.links}`);
   const id = `${o.label ?? 'lab'}-${process.pid}-${counter++}`;
-  const server: LabNs = { name: `smb3d-${id}-s`, prefix: ['ip', 'netns', 'exec', `smb3d-${id}-s`] };
-  const client: LabNs = { name: `smb3d-${id}-c`, prefix: ['ip', 'netns', 'exec', `smb3d-${id}-c`] };
+  const base = `${o.prefix ?? 'smb3d'}-${id}`;
+  const server: LabNs = { name: `${base}-s`, prefix: ['ip', 'netns', 'exec', `${base}-s`] };
+  const client: LabNs = { name: `${base}-c`, prefix: ['ip', 'netns', 'exec', `${base}-c`] };
   const links: LabLink[] = [];
   const destroy = async (): Promise<void> => {
     // Deleting a namespace deletes the veth ends inside it, and with them their peers.
@@ -101,6 +109,9 @@ export async function createLab(o: LabOptions): Promise<Lab> {
     return l;
   };
   const nft = (args: string[]) => run('ip', ['netns', 'exec', server.name, 'nft', ...args]);
+  /** The set each cut link is in, so restore() deletes from that one. */
+  const cutIn = new Map<number, string>();
+  const setElement = (op: 'add' | 'delete', set: string, k: number) => nft([op, 'element', 'inet', 'smb3dlab', set, `{ ${link(k).serverIf} }`]).then(() => undefined);
   const tx = async (ns: string, dev: string): Promise<number> => {
     const out = await run('ip', ['-n', ns, '-s', '-j', 'link', 'show', 'dev', dev]);
     const rec = JSON.parse(out) as Array<{ stats64?: { tx?: { bytes?: number } } }>;
@@ -110,8 +121,18 @@ export async function createLab(o: LabOptions): Promise<Lab> {
     server,
     client,
     links,
-    cut: (k) => nft(['add', 'element', 'inet', 'smb3dlab', 'cut', `{ ${link(k).serverIf} }`]).then(() => undefined),
-    restore: (k) => nft(['delete', 'element', 'inet', 'smb3dlab', 'cut', `{ ${link(k).serverIf} }`]).then(() => undefined),
+    async cut(k, what = 'both') {
+      const set = what === 'both' ? 'cut' : 'mute';
+      if (cutIn.has(k)) throw new Error(`link ${k} is cut already`);
+      await setElement('add', set, k);
+      cutIn.set(k, set);
+    },
+    async restore(k) {
+      const set = cutIn.get(k);
+      if (!set) throw new Error(`link ${k} is not cut`);
+      await setElement('delete', set, k);
+      cutIn.delete(k);
+    },
     async txBytes(k) {
       const l = link(k);
       return { server: await tx(server.name, l.serverIf), client: await tx(client.name, l.clientIf) };

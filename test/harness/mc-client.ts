@@ -3,10 +3,12 @@
 // test checks the server's side (its log, the file on disk, the links' byte counters).
 // Usage: node --import tsx test/harness/mc-client.ts '<json McClientArgs>'
 // With `markAt`, it prints "mark write" / "mark read" when that share of a phase is done (the
-// parent cuts a link then), and "io done" at the end, after which it waits up to `waitChannelsMs`
-// for the session to have all its channels again (the parent restores the links then).
+// parent cuts a link then), "done write" / "done read" when a phase ends, and "io done" at the
+// end, after which it waits up to `waitChannelsMs` for the session to have all its channels
+// again (the parent restores the links then). mc-run.ts starts it from a test or the bench.
 import { createHash, randomBytes } from 'node:crypto';
 import { connect } from '../../src/client/index.js';
+import { jsonMain } from './json-main.js';
 
 export interface McClientArgs {
   host: string;
@@ -21,6 +23,8 @@ export interface McClientArgs {
   markAt?: number;
   waitChannelsMs?: number;
   stallTimeoutMs?: number;
+  /** Bytes per READ/WRITE in KiB; default 1024. */
+  chunkKiB?: number;
 }
 
 export interface McClientResult {
@@ -66,7 +70,8 @@ async function main(a: McClientArgs): Promise<McClientResult> {
       };
       const t = Date.now();
       // Enough requests in flight to fill every channel's pipe.
-      const result = await run({ chunkSize: 1024 * 1024, depth: 8 * a.channels, onProgress });
+      const result = await run({ chunkSize: (a.chunkKiB ?? 1024) * 1024, depth: 8 * a.channels, onProgress });
+      if (a.markAt !== undefined) console.log(`done ${name}`);
       return { ms: Date.now() - t, maxGap, result };
     };
     const w = await phase('write', (io) => c.tree.writeFile(a.path, data, io));
@@ -100,13 +105,4 @@ async function main(a: McClientArgs): Promise<McClientResult> {
   }
 }
 
-main(JSON.parse(process.argv[2]!) as McClientArgs).then(
-  (r) => {
-    console.log(JSON.stringify(r));
-    process.exit(0);
-  },
-  (e: Error) => {
-    console.error(e.stack ?? String(e));
-    process.exit(1);
-  },
-);
+jsonMain(main);

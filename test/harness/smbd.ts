@@ -29,11 +29,14 @@ export interface SmbdOptions {
   unixUser?: string;
   startTimeoutMs?: number;
   /**
-   * Run smbd inside this network namespace (harness/netns.ts), on `port` (default 445) of its
-   * loopback; readiness is then probed from inside the namespace.
+   * Run smbd inside this network namespace (root; harness/netns.ts, harness/lab.ts). `port`
+   * (default 445 there) and `interfaces` then say where it listens; readiness is probed inside.
    */
   netns?: string;
+  /** TCP port; default a free loopback port, or 445 in a namespace. */
   port?: number;
+  /** The `interfaces` line (smb.conf(5)); default 127.0.0.1. Always with `bind interfaces only`. */
+  interfaces?: string;
 }
 
 export interface SmbdHandle {
@@ -94,12 +97,6 @@ export function freeLoopbackPort(): Promise<number> {
   });
 }
 
-async function canConnectIn(netns: string, port: number): Promise<boolean> {
-  // bash's /dev/tcp: a connect from inside the namespace, where the host cannot reach.
-  const r = await runProcess('ip', ['netns', 'exec', netns, 'bash', '-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`], { timeoutMs: 5_000 });
-  return r.code === 0;
-}
-
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect({ host: '127.0.0.1', port });
@@ -111,6 +108,12 @@ function canConnect(port: number): Promise<boolean> {
     s.once('error', () => done(false));
     s.setTimeout(1_000, () => done(false));
   });
+}
+
+/** Whether something listens on `port` inside a network namespace (we cannot connect from here). */
+async function listensIn(netns: string, port: number): Promise<boolean> {
+  const r = await runProcess('ip', ['netns', 'exec', netns, 'ss', '-Hltn', `sport = :${port}`], { timeoutMs: 10_000 });
+  return r.code === 0 && r.stdout.trim() !== '';
 }
 
 async function unixIds(user: string): Promise<{ uid: number; gid: number }> {
@@ -153,7 +156,7 @@ async function startIn(tmp: string, opts: SmbdOptions): Promise<SmbdHandle> {
     'server role = standalone server',
     'workgroup = WORKGROUP',
     `netbios name = SMB3DREF${port}`,
-    'interfaces = 127.0.0.1',
+    `interfaces = ${opts.interfaces ?? '127.0.0.1'}`,
     'bind interfaces only = yes',
     `smb ports = ${port}`,
     'disable netbios = yes',
@@ -241,11 +244,11 @@ async function startIn(tmp: string, opts: SmbdOptions): Promise<SmbdHandle> {
       await stop();
       throw new Error(`smbd exited (${JSON.stringify(exitInfo)}) before listening; output:\n${out}`);
     }
-    if (await (opts.netns ? canConnectIn(opts.netns, port) : canConnect(port))) break;
+    if (await (opts.netns ? listensIn(opts.netns, port) : canConnect(port))) break;
     if (Date.now() > deadline) {
       const out = logs();
       await stop();
-      throw new Error(`smbd did not listen on 127.0.0.1:${port} in time; output:\n${out}`);
+      throw new Error(`smbd did not listen on port ${port}${opts.netns ? ` in ${opts.netns}` : ''} in time; output:\n${out}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }

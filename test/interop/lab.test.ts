@@ -54,4 +54,17 @@ describe('multi-link lab', { skip: netnsUnavailable() }, () => {
     await lab.restore(2);
     assert.match(await send(lab.links[1]!.serverAddr, 1000), /^1000 /);
   });
+
+  it("cut(k, 'replies') lets requests in but drops what the server sends", async () => {
+    await lab.cut(2, 'replies');
+    const before = await lab.txBytes(2);
+    assert.equal(await send(lab.links[1]!.serverAddr, 1000), 'timeout');
+    // The client's SYNs go out on link 2 and nothing drops them coming in; the server's answers
+    // never reach its device (ARP, which nftables' inet family does not see, may).
+    const after = await lab.txBytes(2);
+    assert.ok(after.client - before.client >= 60, `the client sent ${after.client - before.client} bytes on link 2`);
+    assert.ok(after.server - before.server < 200, `the server sent ${after.server - before.server} bytes on link 2`);
+    await lab.restore(2);
+    assert.match(await send(lab.links[1]!.serverAddr, 1000), /^1000 /);
+  });
 });

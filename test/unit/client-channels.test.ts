@@ -11,7 +11,7 @@ import { createServer, connect, SmbError, type SmbServer } from '../../src/index
 import { ntHashFromPassword } from '../../src/auth/index.js';
 import { ChannelSet, chooseChannelTargets, decodeInterfaceInfo, type Connection, type ConnectOptions, type RequestOptions, type Response } from '../../src/client/index.js';
 import { encodeInterfaceInfo } from '../../src/multichannel/interfaces.js';
-import { Command } from '../../src/protocol/constants.js';
+import { Access, Command, CreateDisposition } from '../../src/protocol/constants.js';
 import { Status } from '../../src/protocol/status.js';
 
 let server: SmbServer;
@@ -30,7 +30,7 @@ before(async () => {
     port: 0,
     listen: ['127.0.0.1'],
     interfaces: [{ name: '127.0.0.1', speed: 10_000_000_000, capabilities: ['RSS'] }],
-    logger: pino({ level: 'info' }, { write: (s: string) => void logs.push(s) }),
+    logger: pino({ level: 'debug' }, { write: (s: string) => void logs.push(s) }),
   });
   await server.listen();
   port = server.addresses()[0]!.port;
@@ -44,6 +44,12 @@ after(async () => {
 const opts = (extra: Partial<ConnectOptions> = {}): ConnectOptions => ({ host: '127.0.0.1', port, share: 'data', user: USER, password: PASSWORD, ...extra });
 const bound = () => logs.filter((l) => l.includes('channel bound to session')).length;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+/** The server's write counters of the opens of `file` that closed (debug line "open closed"). */
+const writeTotals = (file: string) =>
+  logs
+    .map((l) => JSON.parse(l) as { msg: string; path?: string; writes: number; bytes: number; replays: number; replaysSkipped: number })
+    .filter((l) => l.msg === 'open closed' && l.path === file)
+    .reduce((a, l) => ({ writes: a.writes + l.writes, bytes: a.bytes + l.bytes, replays: a.replays + l.replays, replaysSkipped: a.replaysSkipped + l.replaysSkipped }), { writes: 0, bytes: 0, replays: 0, replaysSkipped: 0 });
 
 test('decodeInterfaceInfo reads what the server encodes (IPv4 and IPv6)', () => {
   const buf = encodeInterfaceInfo([
@@ -137,8 +143,18 @@ test('ChannelSet: after a loss, STATUS_FILE_NOT_AVAILABLE is retried as a replay
   set2.add({ connection: stub('d', ok), security: sec, speed: 1e6 });
   await assert.rejects(set2.send({ command: Command.CREATE, body: Buffer.alloc(0) }), /ECONNRESET/);
   assert.equal(sent.filter((x) => x.on === 'd').length, 0);
+  // One that says it can be replayed (a durable v2 CreateGuid) is sent again, flagged.
+  const dying3 = stub('e', () => {
+    (dying3 as unknown as { closed: boolean }).closed = true;
+    return Promise.reject(new Error('ECONNRESET'));
+  });
+  const set3 = new ChannelSet({ connection: dying3, security: sec, speed: 1e9 });
+  set3.add({ connection: stub('f', ok), security: sec, speed: 1e6 });
+  await set3.send({ command: Command.CREATE, body: Buffer.alloc(0), replayable: true });
+  assert.deepEqual(sent.filter((x) => x.on === 'f').map((x) => [x.command, x.replay]), [[Command.CREATE, true]]);
   set.stop();
   set2.stop();
+  set3.stop();
 });
 
 for (const how of ['socket error', 'stall'] as const) {
@@ -160,20 +176,67 @@ for (const how of ['socket error', 'stall'] as const) {
         else (victim.connection as unknown as { sock: import('node:net').Socket }).sock.pause();
       };
       const io = { chunkSize: 256 * 1024, depth: 24, onProgress: (n: number) => ((done += n), kill()) };
-      await c.tree.writeFile('failover.bin', data, io);
+      await c.tree.writeFile(`failover-${how.replace(' ', '-')}.bin`, data, io);
       assert.ok(killed);
-      assert.equal(sha(await readFile(path.join(dir, 'failover.bin'))), sha(data), 'the server has exactly what was written');
+      assert.equal(sha(await readFile(path.join(dir, `failover-${how.replace(' ', '-')}.bin`))), sha(data), 'the server has exactly what was written');
+      const totals = writeTotals(`failover-${how.replace(' ', '-')}.bin`);
+      assert.equal(totals.bytes, data.length, `no WRITE ran twice on the server: ${JSON.stringify(totals)}`);
+      assert.equal(totals.writes, data.length / (256 * 1024));
       assert.equal(c.session.channels.losses.length, 1);
       assert.equal(c.session.channels.losses[0]!.channel, victim);
       assert.equal(c.session.channels.sequence, 1);
       assert.ok(c.session.channels.replays > 0, 'the lost channel\'s requests were replayed');
       assert.equal(c.session.channels.alive.length, 2);
-      assert.equal(sha(await c.tree.readFile('failover.bin', { chunkSize: 256 * 1024, depth: 24 })), sha(data));
+      assert.equal(sha(await c.tree.readFile(`failover-${how.replace(' ', '-')}.bin`, { chunkSize: 256 * 1024, depth: 24 })), sha(data));
     } finally {
       await c.close();
     }
   });
 }
+
+test('a CREATE whose channel is lost after the server ran it is replayed with its CreateGuid and gets the original open', async () => {
+  const c = await connect(opts({ stallTimeoutMs: 300, rebindIntervalMs: 0 }));
+  try {
+    await c.session.bindChannel('127.0.0.1', 1e9);
+    const first = c.session.channels.list[0]!;
+    // The CREATE goes to the first channel (nothing in flight anywhere); it stops reading, so the
+    // server runs the CREATE but its answer is never seen, as when a link drops the replies.
+    (first.connection as unknown as { sock: import('node:net').Socket }).sock.pause();
+    // Disposition CREATE: run a second time, it would fail with STATUS_OBJECT_NAME_COLLISION.
+    const f = await c.tree.open('created-once.bin', { access: Access.GENERIC_WRITE | Access.GENERIC_READ, disposition: CreateDisposition.CREATE });
+    assert.equal(c.session.channels.losses.length, 1);
+    assert.equal(c.session.channels.losses[0]!.channel, first);
+    assert.ok(c.session.channels.replays >= 1, 'the CREATE was replayed');
+    await f.write(0, Buffer.from('once'));
+    await f.close();
+    assert.equal((await readFile(path.join(dir, 'created-once.bin'))).toString(), 'once');
+  } finally {
+    await c.close();
+  }
+});
+
+test('a replayed WRITE whose bytes are already in the file is answered without writing again', async () => {
+  const c = await connect(opts());
+  try {
+    const a = Buffer.alloc(64 * 1024, 0x61);
+    const b = Buffer.alloc(64 * 1024, 0x62);
+    const f = await c.tree.open('replayed.bin', { access: Access.GENERIC_WRITE | Access.GENERIC_READ, disposition: CreateDisposition.OVERWRITE_IF });
+    await f.write(0, a);
+    // From here every request goes out flagged SMB2_FLAGS_REPLAY_OPERATION, as after a lost channel.
+    const channels = c.session.channels;
+    const send = channels.send.bind(channels);
+    channels.send = (o) => send({ ...o, replay: true });
+    assert.equal(await f.write(0, a), a.length, 'the replay of a WRITE that ran reports its count');
+    assert.equal(await f.write(a.length, b), b.length, 'a replay whose original never arrived is written');
+    assert.equal(await f.write(0, b), b.length, 'a replay with other bytes than the file holds is written');
+    channels.send = send;
+    await f.close();
+    assert.deepEqual(writeTotals('replayed.bin'), { writes: 3, bytes: 3 * 64 * 1024, replays: 3, replaysSkipped: 1 });
+    assert.deepEqual(await readFile(path.join(dir, 'replayed.bin')), Buffer.concat([b, b]));
+  } finally {
+    await c.close();
+  }
+});
 
 for (const [name, extra] of [
   ['3.0', { dialects: [0x0300] }],

@@ -61,6 +61,16 @@ export class Open implements SharingOpen, OplockHolder {
   lockSequences = new Map<number, number>();
   /** The channel sequence barrier (multichannel replays); CREATE sets the starting number. */
   sequence = new ChannelSequence();
+  /**
+   * WRITEs this open executed and their bytes; replayed WRITEs (SMB2_FLAGS_REPLAY_OPERATION) it
+   * received, and those answered without writing because their bytes were already in the file.
+   * Logged at debug level when the open closes ("open closed"): how a test proves that no WRITE
+   * ran twice after a multichannel failover.
+   */
+  writes = 0;
+  bytesWritten = 0;
+  writeReplays = 0;
+  writeReplaysSkipped = 0;
   closed = false;
   /** MxAc's answer: the share's maximal access, narrowed by a DACL stored on the file. */
   maximalAccess?: number;
