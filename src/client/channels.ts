@@ -32,6 +32,12 @@ export interface ChannelSetOptions {
    * a LAN (the RTO floor is ~200 ms), and inside the 2 s a failover may stall IO.
    */
   stallTimeoutMs?: number;
+  /**
+   * The last channel left is given up after this long with no byte arriving for its requests
+   * (default 60 000 ms, Windows' session timeout), so a dead last link fails its requests with
+   * STATUS_CONNECTION_DISCONNECTED instead of leaving them waiting forever.
+   */
+  lastChannelTimeoutMs?: number;
   /** For a request replayed while the server still runs the lost channel's: how long to retry. */
   replayRetryMs?: number;
   onLoss?: (loss: ChannelLoss) => void;
@@ -74,6 +80,7 @@ export class ChannelSet {
   notAvailable = 0;
   private watchdog?: NodeJS.Timeout;
   private readonly stallTimeoutMs: number;
+  private readonly lastChannelTimeoutMs: number;
   private readonly replayRetryMs: number;
 
   constructor(
@@ -81,6 +88,7 @@ export class ChannelSet {
     private readonly o: ChannelSetOptions = {},
   ) {
     this.stallTimeoutMs = o.stallTimeoutMs ?? 1000;
+    this.lastChannelTimeoutMs = Math.max(this.stallTimeoutMs, o.lastChannelTimeoutMs ?? 60_000);
     this.replayRetryMs = o.replayRetryMs ?? 10_000;
     this.add(first);
   }
@@ -124,9 +132,10 @@ export class ChannelSet {
   private checkStalls(): void {
     const now = Date.now();
     for (const c of this.list) {
-      if (c.connection.closed || this.alive.length < 2) continue;
+      if (c.connection.closed) continue;
+      const limit = this.alive.length < 2 ? this.lastChannelTimeoutMs : this.stallTimeoutMs;
       const ms = c.connection.stalledMs(now);
-      if (ms >= this.stallTimeoutMs) {
+      if (ms >= limit) {
         c.connection.abort(new SmbError(Status.CONNECTION_DISCONNECTED, undefined, `channel to ${c.connection.remoteAddress} stalled for ${ms} ms`));
       }
     }

@@ -23,6 +23,8 @@ export interface SessionOptions {
   sign?: boolean;
   /** Multichannel failover: see ChannelSetOptions.stallTimeoutMs. */
   stallTimeoutMs?: number;
+  /** See ChannelSetOptions.lastChannelTimeoutMs. */
+  lastChannelTimeoutMs?: number;
   /** Called when a channel is given up on (its outstanding requests are being replayed elsewhere). */
   onChannelLoss?: (loss: ChannelLoss) => void;
 }
@@ -103,7 +105,7 @@ export class Session {
     private readonly bindSigner: Signer | undefined,
     o: SessionOptions,
   ) {
-    this.channels = new ChannelSet({ connection, security, speed: 0 }, { stallTimeoutMs: o.stallTimeoutMs, onLoss: o.onChannelLoss });
+    this.channels = new ChannelSet({ connection, security, speed: 0 }, { stallTimeoutMs: o.stallTimeoutMs, lastChannelTimeoutMs: o.lastChannelTimeoutMs, onLoss: o.onChannelLoss });
   }
 
   static async setup(conn: Connection, neg: NegotiateResult, cred: Credentials, o: SessionOptions = {}, port = 445): Promise<Session> {

@@ -2,6 +2,7 @@
 // targets are ranked as Windows ranks them, and bound channels carry signed (or sealed) IO.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -155,6 +156,27 @@ test('ChannelSet: after a loss, STATUS_FILE_NOT_AVAILABLE is retried as a replay
   set.stop();
   set2.stop();
   set3.stop();
+});
+
+test('ChannelSet: the last channel left is given up only after lastChannelTimeoutMs without a byte', async () => {
+  let stalled = 0;
+  const mk = () => {
+    const c = { closed: false, remoteAddress: 'x', stalledMs: () => stalled, abort: () => void (c.closed = true) };
+    return c as unknown as Connection & { closed: boolean };
+  };
+  const sec = { sessionId: 1n, cipherId: 1, encryptKey: Buffer.alloc(0), decryptKey: Buffer.alloc(0), encrypt: false };
+  const a = mk();
+  const b = mk();
+  const set = new ChannelSet({ connection: a, security: sec, speed: 1e9 }, { stallTimeoutMs: 100, lastChannelTimeoutMs: 400 });
+  set.add({ connection: b, security: sec, speed: 1e9 });
+  (a as { closed: boolean }).closed = true; // one channel lost already: b is the last one
+  stalled = 250; // past stallTimeoutMs, short of lastChannelTimeoutMs
+  await sleep(150);
+  assert.equal(b.closed, false, 'the last channel is kept while it may still deliver');
+  stalled = 450;
+  await sleep(150);
+  assert.equal(b.closed, true, 'given up after lastChannelTimeoutMs');
+  set.stop();
 });
 
 for (const how of ['socket error', 'stall'] as const) {
