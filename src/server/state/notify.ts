@@ -34,6 +34,7 @@ export class NotifyState {
   private events: NotifyRecord[] = [];
   private overflowed = false;
   private readonly waiters: Waiter[] = [];
+  private closed = false;
   /** Events kept between requests before we give up and report an overflow. */
   private static readonly MAX_BUFFERED = 1024;
 
@@ -85,6 +86,8 @@ export class NotifyState {
   wait(signal: AbortSignal): Promise<NotifyRecord[] | 'overflow'> {
     // A CANCEL may arrive before the request got here: it must not wait for an abort already past.
     if (signal.aborted) return Promise.reject(new NtStatusError(Status.CANCELLED));
+    // So may the handle's CLOSE, while the request let queued inotify events arrive.
+    if (this.closed) return Promise.reject(new NtStatusError(Status.NOTIFY_CLEANUP));
     return new Promise((resolve, reject) => {
       const waiter: Waiter = { resolve, reject };
       this.waiters.push(waiter);
@@ -111,6 +114,7 @@ export class NotifyState {
 
   /** The handle closed: pending requests complete with STATUS_NOTIFY_CLEANUP. */
   close(): void {
+    this.closed = true;
     this.watch?.close();
     for (const w of this.waiters.splice(0)) w.reject(new NtStatusError(Status.NOTIFY_CLEANUP));
   }
