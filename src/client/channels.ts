@@ -137,6 +137,10 @@ export class ChannelSet {
       const ms = c.connection.stalledMs(now);
       if (ms >= limit) {
         c.connection.abort(new SmbError(Status.CONNECTION_DISCONNECTED, undefined, `channel to ${c.connection.remoteAddress} stalled for ${ms} ms`));
+      } else if (c.connection.asyncQuietMs(now) >= this.stallTimeoutMs) {
+        // Only requests the server answered STATUS_PENDING wait (smbd does so for a READ or
+        // WRITE not done in 0.5 ms), and nothing arrives: if the link died they would wait forever.
+        c.connection.probe();
       }
     }
   }

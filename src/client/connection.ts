@@ -75,6 +75,8 @@ interface Pending {
 }
 
 const CREDITS_WANTED = 512;
+/** ECHO request body: StructureSize 4, Reserved ([MS-SMB2] 2.2.28). */
+const ECHO_BODY = Buffer.from([4, 0, 0, 0]);
 
 /**
  * One TCP connection to a server (a channel): framing, MessageIds and credits, signing and sealing
@@ -104,6 +106,8 @@ export class Connection {
   private closedError?: Error;
   /** When bytes last arrived: a channel whose link died shows requests outstanding and no bytes. */
   private lastRx = Date.now();
+  /** When the ECHO probe in flight (see probe()) was asked for. */
+  private probeAt?: number;
   largeMtu = false;
   dialect = 0;
   /** Observes every NEGOTIATE/SESSION_SETUP message for the 3.1.1 preauth hash. */
@@ -183,8 +187,32 @@ export class Connection {
   stalledMs(now = Date.now()): number {
     let oldest = Infinity;
     for (const p of this.pending.values()) if (!p.async && p.sentAt < oldest) oldest = p.sentAt;
+    // A probe counts from when it was asked for, even while it waits for a credit to go out.
+    if (this.probeAt !== undefined && this.probeAt < oldest) oldest = this.probeAt;
     if (oldest === Infinity) return 0;
     return Math.max(0, now - Math.max(oldest, this.lastRx));
+  }
+
+  /**
+   * How long nothing has arrived while every request waiting is one the server declared async
+   * (STATUS_PENDING): 0 otherwise. Such a request may rightly take as long as it likes, so its
+   * wait is no sign of a dead link; but if the link did die, nothing else would ever tell.
+   * The caller probes with an ECHO, whose own wait stalledMs() then measures.
+   */
+  asyncQuietMs(now = Date.now()): number {
+    if (this.pending.size === 0 || this.probeAt !== undefined) return 0;
+    for (const p of this.pending.values()) if (!p.async) return 0;
+    return Math.max(0, now - this.lastRx);
+  }
+
+  /** Sends an ECHO whose answer (or its absence) shows whether the link still carries bytes. */
+  probe(): void {
+    if (this.probeAt !== undefined) return;
+    this.probeAt = Date.now();
+    this.request({ command: Command.ECHO, body: ECHO_BODY }).then(
+      (r) => r.release(),
+      () => undefined, // a dead link fails its requests anyway; the prober only needed the wait
+    ).finally(() => (this.probeAt = undefined));
   }
 
   /** Gives up on the channel: every pending request fails with `e`, and the socket is destroyed. */

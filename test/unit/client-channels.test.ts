@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
@@ -12,7 +13,10 @@ import { createServer, connect, SmbError, type SmbServer } from '../../src/index
 import { ntHashFromPassword } from '../../src/auth/index.js';
 import { ChannelSet, chooseChannelTargets, decodeInterfaceInfo, type Connection, type ConnectOptions, type RequestOptions, type Response } from '../../src/client/index.js';
 import { encodeInterfaceInfo } from '../../src/multichannel/interfaces.js';
-import { Access, Command, CreateDisposition } from '../../src/protocol/constants.js';
+import { Access, Command, CreateDisposition, HeaderFlags } from '../../src/protocol/constants.js';
+import { decodeHeader, encodeHeader } from '../../src/protocol/header.js';
+import { Framer, framePrefix } from '../../src/transport/framer.js';
+import { Connection as ClientConnection } from '../../src/client/connection.js';
 import { Status } from '../../src/protocol/status.js';
 
 let server: SmbServer;
@@ -161,7 +165,7 @@ test('ChannelSet: after a loss, STATUS_FILE_NOT_AVAILABLE is retried as a replay
 test('ChannelSet: the last channel left is given up only after lastChannelTimeoutMs without a byte', async () => {
   let stalled = 0;
   const mk = () => {
-    const c = { closed: false, remoteAddress: 'x', stalledMs: () => stalled, abort: () => void (c.closed = true) };
+    const c = { closed: false, remoteAddress: 'x', stalledMs: () => stalled, asyncQuietMs: () => 0, abort: () => void (c.closed = true) };
     return c as unknown as Connection & { closed: boolean };
   };
   const sec = { sessionId: 1n, cipherId: 1, encryptKey: Buffer.alloc(0), decryptKey: Buffer.alloc(0), encrypt: false };
@@ -177,6 +181,68 @@ test('ChannelSet: the last channel left is given up only after lastChannelTimeou
   await sleep(150);
   assert.equal(b.closed, true, 'given up after lastChannelTimeoutMs');
   set.stop();
+});
+
+test('ChannelSet: a channel where only STATUS_PENDING requests wait and nothing arrives is probed with an ECHO, and given up if that stalls', async () => {
+  let quiet = 0;
+  let stalled = 0;
+  let probes = 0;
+  const mk = () => {
+    const c = { closed: false, remoteAddress: 'x', stalledMs: () => stalled, asyncQuietMs: () => quiet, probe: () => void probes++, abort: () => void (c.closed = true) };
+    return c as unknown as Connection & { closed: boolean };
+  };
+  const sec = { sessionId: 1n, cipherId: 1, encryptKey: Buffer.alloc(0), decryptKey: Buffer.alloc(0), encrypt: false };
+  const a = mk();
+  const set = new ChannelSet({ connection: a, security: sec, speed: 1e9 }, { stallTimeoutMs: 100 });
+  set.add({ connection: mk(), security: sec, speed: 1e9 });
+  quiet = 50;
+  await sleep(120);
+  assert.equal(probes, 0, 'an async request quiet for less than stallTimeoutMs is left alone');
+  quiet = 150;
+  await sleep(120);
+  assert.ok(probes > 0, 'probed once quiet for stallTimeoutMs');
+  assert.equal(a.closed, false, 'a probe is not a verdict');
+  quiet = 0;
+  stalled = 150; // the ECHO went unanswered
+  await sleep(120);
+  assert.equal(a.closed, true);
+  set.stop();
+});
+
+test('Connection.asyncQuietMs counts only while every waiting request is async; probe() sends an ECHO', async () => {
+  // A server that answers every request with an async interim STATUS_PENDING and nothing more.
+  const seen: number[] = [];
+  const srv = net.createServer((s) => {
+    const framer = new Framer(1 << 20);
+    s.on('data', (d) => {
+      for (const f of framer.push(d)) {
+        const h = decodeHeader(f);
+        seen.push(h.command);
+        if (h.command === Command.ECHO) continue; // the link "died": the probe is never answered
+        const r = encodeHeader({ ...h, status: Status.PENDING, flags: HeaderFlags.SERVER_TO_REDIR | HeaderFlags.ASYNC_COMMAND, credits: 1, asyncId: 1n, signature: Buffer.alloc(16) });
+        const body = Buffer.from([9, 0, 0, 0, 0, 0, 0, 0, 0]);
+        s.write(Buffer.concat([framePrefix(r.length + body.length), r, body]));
+      }
+    });
+  });
+  await new Promise<void>((ok) => srv.listen(0, '127.0.0.1', ok));
+  const conn = await ClientConnection.connect('127.0.0.1', (srv.address() as net.AddressInfo).port);
+  try {
+    const waiting = conn.request({ command: Command.READ, body: Buffer.alloc(49) }).catch((e: Error) => e);
+    await sleep(100);
+    assert.equal(conn.stalledMs(), 0, 'an async request is not a stall');
+    assert.ok(conn.asyncQuietMs() >= 80, `quiet ${conn.asyncQuietMs()} ms`);
+    conn.probe();
+    await sleep(100);
+    assert.deepEqual(seen, [Command.READ, Command.ECHO]);
+    assert.equal(conn.asyncQuietMs(), 0, 'the probe waits: stalledMs measures it now');
+    assert.ok(conn.stalledMs() >= 80);
+    conn.abort(new Error('given up'));
+    assert.match(String(await waiting), /given up/);
+  } finally {
+    conn.close();
+    srv.close();
+  }
 });
 
 for (const how of ['socket error', 'stall'] as const) {
