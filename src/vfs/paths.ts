@@ -72,10 +72,14 @@ export function hasWildcard(pattern: string): boolean {
 
 /** Case folding for name comparison: per UTF-16 unit, upper case when that stays one unit (as Windows' upcase table). */
 export function foldName(name: string): string {
+  // ASCII upper-cases one unit to one unit: the whole string at once, natively.
+  if (ASCII.test(name)) return name.toUpperCase();
   let out = '';
   for (let i = 0; i < name.length; i++) out += foldChar(name[i]!);
   return out;
 }
+
+const ASCII = /^[\x00-\x7f]*$/;
 
 function foldChar(ch: string): string {
   const up = ch.toUpperCase();

@@ -11,6 +11,7 @@ import { Status, fail } from '../protocol/status.js';
 import { errnoCode, toNtStatusError } from './errno.js';
 import { foldName } from './paths.js';
 import { syncMetadataOps, type MetaOps } from './posix-ops.js';
+import type { DirNameIndex } from './dir-name-index.js';
 
 export interface ResolvedEntry {
   /** Real path of the directory holding the entry. */
@@ -28,6 +29,8 @@ export class PathResolver {
   constructor(
     readonly rootReal: string,
     private readonly ops: MetaOps = syncMetadataOps,
+    /** Where known, the names of a directory by folded name (see dir-name-index.ts). */
+    private readonly index?: DirNameIndex,
   ) {}
 
   isInside(real: string): boolean {
@@ -134,12 +137,15 @@ export class PathResolver {
       throw toNtStatusError(err, errnoCode(err) === 'ENOTDIR' ? 'parent' : 'file');
     }
     const wanted = foldName(name);
+    const known = this.index?.lookup(dirReal, wanted);
+    if (known) return known[0] ?? null;
     let names: string[];
     try {
       names = await this.ops.readdir(dirReal);
     } catch (err) {
       throw toNtStatusError(err, 'parent');
     }
+    this.index?.build(dirReal, names);
     for (const candidate of names) {
       if (candidate.length === name.length && foldName(candidate) === wanted) return candidate;
     }

@@ -8,6 +8,7 @@ import { DEFAULT_FS_ATTRIBUTES, FsAttribute, STREAMS_AND_EAS } from '../protocol
 import { errnoCode, toNtStatusError } from './errno.js';
 import { PosixFileHandle, PosixPathHandle } from './posix-handle.js';
 import { PathResolver } from './posix-resolve.js';
+import { DirNameIndex, indexedOps } from './dir-name-index.js';
 import { asyncMetadataOps, syncMetadataOps, type MetaOps } from './posix-ops.js';
 import { watchDirectory } from './posix-watch.js';
 import { FILETIME_UNIX_EPOCH, fileStatFromStats, filetimeToUnixSeconds, modeForAttributes } from './posix-stat.js';
@@ -83,6 +84,8 @@ export class PosixBackend implements Backend {
   private readonly resolver: PathResolver;
   private readonly toFileStat: StatMapper;
   private readonly ops: MetaOps;
+  /** Case-insensitive lookups in big directories without reading them per request. */
+  private readonly names = new DirNameIndex();
   private volumeSerial = 0;
   private volumeCreationTime = 0n;
 
@@ -91,8 +94,8 @@ export class PosixBackend implements Backend {
     // Containment checks compare realpath results, so the root itself must be a real path.
     this.root = realpathSync(nodePath.resolve(root));
     this.readOnly = opts.readOnly === true;
-    this.ops = opts.syncMetadata === false ? asyncMetadataOps : syncMetadataOps;
-    this.resolver = new PathResolver(this.root, this.ops);
+    this.ops = indexedOps(opts.syncMetadata === false ? asyncMetadataOps : syncMetadataOps, this.names);
+    this.resolver = new PathResolver(this.root, this.ops, this.names);
     // The probe is synchronous (two system calls), so the constructor can decide too.
     const xattrs = opts.xattrs !== false && probeXattrs(this.root);
     this.capabilities = { xattrs };
