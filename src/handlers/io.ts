@@ -8,12 +8,16 @@ import { hasAny } from './access.js';
 import { breakLevelIIOthers } from '../locking/oplocks.js';
 import { sendOplockBreak } from '../server/breaks.js';
 import { reportedStat, writeTimeOf } from '../server/write-time.js';
+import { sendFileToSocket, sendfileSlotFree } from '../native/sendfile.js';
+import { fstatSync, read as fsRead, type Stats } from 'node:fs';
 
 const b = SMB2_HEADER_SIZE;
 const INT64_MAX = 0x7fffffffffffffffn;
 /** NTFS's largest file size (16 TiB - 64 KiB), which smbtorture's smb2.rw.invalid expects. */
 const MAX_FILE_SIZE = 0xfffffff0000n;
 const MAX_BACKEND_OFFSET = BigInt(Number.MAX_SAFE_INTEGER);
+/** Smaller READs are read into memory: the thread-pool hops of sendfile cost as much as the copy. */
+const SENDFILE_MIN = 64 * 1024;
 
 /** CLOSE ([MS-SMB2] 2.2.15, 3.3.5.10). */
 export async function close(req: Request): Promise<Reply> {
@@ -77,6 +81,13 @@ export async function read(req: Request): Promise<Reply> {
   if (open.file && !open.file.locks.canRead(open, offset, BigInt(length))) fail(Status.FILE_LOCK_CONFLICT);
   // Offsets past what the backend can address are past any real end of file.
   if (offset > MAX_BACKEND_OFFSET) fail(Status.END_OF_FILE);
+  if (length >= SENDFILE_MIN && req.plainResponse && sendfileSlotFree()) {
+    const fromFile = fileRead(req, open.handle, offset, length, minimum);
+    if (fromFile) {
+      open.position = offset + BigInt(fromFile.file!.length);
+      return fromFile;
+    }
+  }
   // Pooled: a fresh 8 MiB buffer per read costs page faults that dominate the read itself.
   const pool = req.server.bufferPool;
   const buf = pool.acquire(length);
@@ -94,6 +105,69 @@ export async function read(req: Request): Promise<Reply> {
   // Samba and Windows move FilePositionInformation with each read.
   open.position = offset + BigInt(n);
   return { body: readResponse(buf.subarray(0, n)), onSent: () => pool.release(buf), bodyOverwritable: true };
+}
+
+/**
+ * A READ answered with sendfile: the response carries the data length, and the data goes from
+ * the page cache to the socket (src/native/sendfile.ts). Undefined when the handle has no
+ * descriptor to give or is not a regular file; then the caller reads as usual.
+ */
+function fileRead(req: Request, handle: VfsHandle, offset: bigint, length: number, minimum: number): Reply | undefined {
+  const pin = handle.pinForRead?.();
+  if (!pin) return undefined;
+  let st: Stats;
+  try {
+    st = fstatSync(pin.fd);
+  } catch {
+    pin.release();
+    return undefined;
+  }
+  if (!st.isFile()) {
+    pin.release();
+    return undefined;
+  }
+  // The data length goes into the header before any byte is sent, so it comes from the size now.
+  // A file shrinking between here and the send makes sendfile come up short: the transport then
+  // resets the connection rather than send a frame shorter than it says.
+  const left = BigInt(st.size) - offset;
+  const n = left <= 0n ? 0 : Number(left < BigInt(length) ? left : BigInt(length));
+  if (n === 0 || n < minimum) {
+    pin.release();
+    fail(Status.END_OF_FILE);
+  }
+  const fixed = readResponse(Buffer.alloc(0))[0]!;
+  fixed.writeUInt32LE(n, 4);
+  const pool = req.server.bufferPool;
+  return {
+    body: fixed,
+    file: {
+      length: n,
+      sendTo: (sock, isClosed) => sendFileToSocket(sock, pin.fd, offset, n, isClosed).finally(pin.release),
+      cancel: pin.release,
+      inMemory: async () => {
+        const buf = pool.acquire(n);
+        try {
+          let got = 0;
+          while (got < n) {
+            const k = await preadFd(pin.fd, buf, got, n - got, offset + BigInt(got));
+            if (k === 0) break;
+            got += k;
+          }
+          if (got < n) fail(Status.END_OF_FILE);
+        } catch (err) {
+          pool.release(buf);
+          throw err;
+        } finally {
+          pin.release();
+        }
+        return { body: readResponse(buf.subarray(0, n)), onSent: () => pool.release(buf), bodyOverwritable: true };
+      },
+    },
+  };
+}
+
+function preadFd(fd: number, buf: Buffer, at: number, length: number, position: bigint): Promise<number> {
+  return new Promise((resolve, reject) => fsRead(fd, buf, at, length, position, (err, n) => (err ? reject(err) : resolve(n))));
 }
 
 function readResponse(data: Buffer): Buffer[] {

@@ -1,6 +1,6 @@
 import type net from 'node:net';
 import type { Logger } from 'pino';
-import { TcpTransport } from '../transport/tcp-transport.js';
+import { TcpTransport, type FileSource } from '../transport/tcp-transport.js';
 import { CreditWindow } from './credits.js';
 import { MAX_CREDITS, type ServerContext } from './context.js';
 import type { Client } from './state/client.js';
@@ -107,6 +107,10 @@ export class Connection {
   whenIdle(): Promise<void> {
     if (this.inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  sendWithFile(parts: Buffer[], file: FileSource, onSent?: () => void): void {
+    this.transport.sendWithFile(parts, file, onSent);
   }
 
   send(parts: Buffer[], onSent?: () => void): void {

@@ -10,7 +10,7 @@ import { decodeHeader, encodeHeader, type Smb2Header } from '../protocol/header.
 import { NtStatusError, Status, statusName, isError } from '../protocol/status.js';
 import { decryptMessage, encryptMessage, parseTransformHeader } from '../crypto/index.js';
 import type { Connection } from './connection.js';
-import { Request, type Reply } from './request.js';
+import { Request, type FileReply, type Reply } from './request.js';
 import { COMMANDS } from './commands.js';
 import { channelSigner, signResponse, verifyRequest } from './security.js';
 import { handleSmb1Negotiate } from '../handlers/smb1-negotiate.js';
@@ -97,6 +97,7 @@ async function processCompound(conn: Connection, msg: Buffer, encryptedFor: Sess
   let released = pdus.every((p) => p.header.command === Command.WRITE);
 
   const responses: Buffer[][] = [];
+  let fileReply: FileReply | undefined;
   const afterSend: NonNullable<Reply['afterSend']>[] = [];
   const onSent: (() => void)[] = [];
   /** Response buffers that sealing may overwrite (READ data): no copy of the ciphertext. */
@@ -125,6 +126,7 @@ async function processCompound(conn: Connection, msg: Buffer, encryptedFor: Sess
       conn.async.set(r.asyncId, r);
       signalAsync();
     });
+    req.inCompound = pdus.length > 1;
     conn.pending.set(header.messageId, req);
     const work = (async (): Promise<Reply> => {
       try {
@@ -181,14 +183,23 @@ async function processCompound(conn: Connection, msg: Buffer, encryptedFor: Sess
       continue;
     }
     conn.pending.delete(header.messageId);
-    const reply = first;
-    const status = reply.status ?? Status.SUCCESS;
-    if (header.command === Command.CREATE && isError(status)) nextChain.createError = status;
+    let reply = first;
+    if (header.command === Command.CREATE && isError(reply.status ?? Status.SUCCESS)) nextChain.createError = reply.status;
     else if (related && chain?.createError !== undefined) nextChain.createError = chain.createError;
     chain = nextChain;
-    if (session && !encryptWith && (session.encryptData || req.tree?.encryptData) && session.encryptionKey.length > 0 && status !== Status.MORE_PROCESSING_REQUIRED) {
+    if (session && !encryptWith && (session.encryptData || req.tree?.encryptData) && session.encryptionKey.length > 0 && reply.status !== Status.MORE_PROCESSING_REQUIRED) {
       if (header.command !== Command.SESSION_SETUP && header.command !== Command.NEGOTIATE) encryptWith = session;
     }
+    // Data to come from a file needs a response that is sent alone and as it is (the handler
+    // checked Request.plainResponse); anything else reads it into memory after all.
+    if (reply.file && (encryptWith || pdus.length > 1 || !req.plainResponse)) reply = await reply.file.inMemory();
+    if (conn.isClosed) {
+      reply.file?.cancel();
+      reply.onSent?.();
+      return;
+    }
+    const status = reply.status ?? Status.SUCCESS;
+    if (reply.file) fileReply = reply.file;
     responses.push(buildResponse(conn, req, reply, status, session, encryptWith !== undefined));
     if (reply.afterSend) afterSend.push(reply.afterSend);
     if (reply.onSent) onSent.push(reply.onSent);
@@ -200,13 +211,18 @@ async function processCompound(conn: Connection, msg: Buffer, encryptedFor: Sess
 
   function flush(batch: Buffer[][], sent: (() => void)[]): void {
     const done = sent.length ? () => sent.forEach((f) => f()) : undefined;
-    if (batch.length > 0) sendCompound(conn, batch, encryptWith, done, overwrite);
+    if (fileReply && batch.length === 1) {
+      conn.sendWithFile(batch[0]!, fileReply, done);
+      fileReply = undefined;
+    } else if (batch.length > 0) sendCompound(conn, batch, encryptWith, done, overwrite);
     else done?.();
   }
 }
 
 /** Sends the final response of a request that went async, on its own. */
-async function finishAsync(conn: Connection, req: Request, reply: Reply, encryptWith: Session | undefined): Promise<void> {
+async function finishAsync(conn: Connection, req: Request, first: Reply, encryptWith: Session | undefined): Promise<void> {
+  // The final response of an async request goes out through sendCompound: data in memory.
+  const reply = first.file ? await first.file.inMemory() : first;
   conn.pending.delete(req.header.messageId);
   if (req.asyncId !== undefined) conn.async.delete(req.asyncId);
   if (conn.isClosed) {

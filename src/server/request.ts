@@ -8,6 +8,7 @@ import { Reader } from '../protocol/reader.js';
 import { Command, HeaderFlags, RELATED_FILE_ID } from '../protocol/constants.js';
 import type { SequenceTicket } from './channel-sequence.js';
 import type { Signer } from '../crypto/index.js';
+import type { FileSource } from '../transport/tcp-transport.js';
 import { Status, fail } from '../protocol/status.js';
 
 /** One SMB2 request as a handler sees it: decoded header, body view, and the state it addresses. */
@@ -35,6 +36,20 @@ export class Request {
     readonly relatedFileId: bigint | undefined,
     private readonly onGoAsync: (req: Request) => void,
   ) {}
+
+  /** The request came with others in one compound: their responses go out in one frame. */
+  inCompound = false;
+
+  /**
+   * The response will go out on its own, neither signed nor sealed ([MS-SMB2] 3.3.4.1.1: only
+   * signed requests and sessions that require signing get signed responses), so its bytes need
+   * not pass through our memory: a READ can then send its data straight from the file.
+   */
+  get plainResponse(): boolean {
+    if (this.encrypted || this.inCompound || this.header.flags & HeaderFlags.SIGNED || this.deletedSessionSigner) return false;
+    const s = this.session;
+    return s !== undefined && !s.signingRequired && !s.encryptData && !this.tree?.encryptData;
+  }
 
   /** Bounds-checked reader over the PDU. */
   get r(): Reader {
@@ -118,6 +133,16 @@ export interface Reply {
   onSent?: () => void;
   /** The body's buffers belong to this response alone: sealing may overwrite them with ciphertext. */
   bodyOverwritable?: boolean;
+  /**
+   * The response's last bytes come from a file (sendfile), after `body`. Only where
+   * Request.plainResponse held; a dispatcher that must sign or seal after all calls `inMemory`.
+   */
+  file?: FileReply;
+}
+
+export interface FileReply extends FileSource {
+  /** The same reply with the data read into memory (and the file source given up). */
+  inMemory(): Promise<Reply>;
 }
 
 export type Handler = (req: Request) => Promise<Reply> | Reply;

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { closeSocketDup, dupSocket } from '../native/sendfile.js';
 import { Framer, FrameError, framePrefix } from './framer.js';
 import { AckTracker, type AckOutcome } from './ack-tracker.js';
 
@@ -45,6 +46,15 @@ function userBufferSocket(old: net.Socket, buffer: () => Uint8Array, callback: (
   return sock;
 }
 
+/** The data part of a message sent with sendWithFile. */
+export interface FileSource {
+  readonly length: number;
+  /** Writes all `length` bytes to the (non-blocking) socket; rejects if it cannot. */
+  sendTo(socketFd: number, isClosed: () => boolean): Promise<void>;
+  /** The message will not be sent (the connection closed first). */
+  cancel(): void;
+}
+
 /**
  * One TCP connection: framing in, vectored writes out, with flow control both ways.
  * Knows nothing about SMB. Counts the bytes handed to the kernel, which the break-ack logic
@@ -57,6 +67,9 @@ export class TcpTransport {
   /** The buffer the socket's next read goes to when it is a frame's unfilled rest. */
   private direct?: Buffer;
   private closed = false;
+  /** A sendWithFile is between its header and the end of its data; other sends wait in `held`. */
+  private fileSending = false;
+  private readonly held: Array<{ parts: Buffer[]; file?: FileSource; onSent?: () => void }> = [];
   /** Application bytes written to the socket so far (prefixes included). */
   bytesWritten = 0;
   readonly remoteAddress: string;
@@ -145,6 +158,11 @@ export class TcpTransport {
       onSent?.();
       return 0;
     }
+    if (this.fileSending) {
+      // A message is going out from a file: nothing may get between its header and its data.
+      this.held.push({ parts, onSent });
+      return 0;
+    }
     let len = 0;
     for (const p of parts) len += p.length;
     const s = this.socket;
@@ -157,6 +175,56 @@ export class TcpTransport {
     // Stop reading requests while the peer is not reading responses: bounds our memory.
     if (!ok) s.pause();
     return len + 4;
+  }
+
+  /**
+   * Sends a message whose last `file.length` bytes come from a file (sendfile: no copy through
+   * our memory). Later messages wait until it is all in the kernel. If the file cannot deliver
+   * every byte, the connection is reset: the peer has a header announcing bytes that never come.
+   */
+  sendWithFile(parts: Buffer[], file: FileSource, onSent?: () => void): void {
+    if (this.closed) {
+      file.cancel();
+      onSent?.();
+      return;
+    }
+    if (this.fileSending) {
+      this.held.push({ parts, file, onSent });
+      return;
+    }
+    void this.runFileSend(parts, file, onSent);
+  }
+
+  private async runFileSend(parts: Buffer[], file: FileSource, onSent?: () => void): Promise<void> {
+    this.fileSending = true;
+    let len = file.length;
+    for (const p of parts) len += p.length;
+    const s = this.socket;
+    const headerOut = new Promise<void>((resolve) => {
+      s.cork();
+      s.write(framePrefix(len));
+      for (let i = 0; i < parts.length; i++) s.write(parts[i]!, i === parts.length - 1 ? () => resolve() : undefined);
+      s.uncork();
+    });
+    this.bytesWritten += len + 4;
+    await headerOut;
+    const own = this.closed ? undefined : (s as unknown as { _handle?: { fd?: number } })._handle?.fd;
+    const fd = own === undefined || own < 0 ? -1 : dupSocket(own);
+    try {
+      if (fd < 0) throw new Error('connection gone before its file data');
+      await file.sendTo(fd, () => this.closed);
+    } catch (err) {
+      this.close(`sendfile: ${(err as Error).message}`, true);
+    } finally {
+      closeSocketDup(fd);
+    }
+    onSent?.();
+    this.fileSending = false;
+    while (this.held.length && !this.fileSending) {
+      const next = this.held.shift()!;
+      if (next.file) this.sendWithFile(next.parts, next.file, next.onSent);
+      else this.send(next.parts, next.onSent);
+    }
   }
 
   /**
@@ -177,6 +245,10 @@ export class TcpTransport {
   close(reason: string, abort = false): void {
     if (this.closed) return;
     this.closed = true;
+    for (const h of this.held.splice(0)) {
+      h.file?.cancel();
+      h.onSent?.();
+    }
     this.ack.close();
     if (abort) this.socket.resetAndDestroy();
     else this.socket.destroy();

@@ -66,6 +66,24 @@ export class PosixFileHandle implements VfsHandle {
     }
   }
 
+  /**
+   * The descriptor for reading outside this class (sendfile), held open until `release`: close
+   * waits for it as for thread-pool I/O. Undefined where this handle cannot read.
+   */
+  pinForRead(): { fd: number; release(): void } | undefined {
+    if (this.closed || this.isDirectory || !this.canRead) return undefined;
+    this.inFlight++;
+    let released = false;
+    return {
+      fd: this.fd,
+      release: () => {
+        if (released) return;
+        released = true;
+        if (--this.inFlight === 0 && this.drained) this.drained();
+      },
+    };
+  }
+
   /** Reads straight into the caller's buffer: this is the hot path for large READs. */
   async read(buf: Buffer, bufOffset: number, length: number, position: bigint): Promise<number> {
     if (this.isDirectory) fail(Status.INVALID_DEVICE_REQUEST, 'read on a directory');

@@ -79,6 +79,11 @@ export interface VfsHandle {
   readonly isDirectory: boolean;
   /** Reads into buf[bufOffset..bufOffset+length) from file position; returns bytes read (0 at EOF). */
   read(buf: Buffer, bufOffset: number, length: number, position: bigint): Promise<number>;
+  /**
+   * A kernel descriptor of the file for a READ sent with sendfile, which the handle keeps open
+   * (close waits) until `release`. Optional: backends without one are read into memory.
+   */
+  pinForRead?(): { fd: number; release(): void } | undefined;
   /** Writes all of data at position; returns bytes written. */
   write(data: Buffer, position: bigint): Promise<number>;
   truncate(size: bigint): Promise<void>;

@@ -190,6 +190,8 @@ describe('smbclient against smb3d', { skip }, () => {
     const SIZE = 100 * 1024 * 1024;
     const variants: Array<[string, string[]]> = [
       ['plain', pinProtocol('SMB3_11')],
+      // Unsigned: the server sends READ data from the file with sendfile.
+      ['unsigned', ['--client-protection=off', ...pinProtocol('SMB3_11')]],
       ['AES-128-GCM', ['--client-protection=encrypt', ...pinProtocol('SMB3_11'), '--option=client smb3 encryption algorithms=AES-128-GCM']],
     ];
     for (const [label, extra] of variants) {
