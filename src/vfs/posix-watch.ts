@@ -1,67 +1,242 @@
-import { watch as fsWatch, lstatSync, readdirSync } from 'node:fs';
+import { watch as fsWatch, lstatSync, readdirSync, type Dirent, type FSWatcher } from 'node:fs';
 import * as nodePath from 'node:path';
 import type { ChangeEvent, Watch } from './types.js';
+
+/**
+ * What a look at a name finds. `id` (inode and birth time) tells a directory from one made again in
+ * its place: file systems hand a freed inode number out again at once.
+ */
+export interface Look {
+  isDirectory: boolean;
+  id?: string;
+}
 
 /**
  * Which names of a watched tree exist, as far as the events seen so far tell. inotify (through
  * fs.watch) reports an entry appearing or going away as the same 'rename' event, and by the time it is
  * handled the entry may have changed again: a file deleted and created at once is there for both
  * events. Each 'rename' of a known name therefore flips it; only a name seen for the first time is
- * looked at. The watched directory's own entries are known from the start.
+ * looked at. Given the entries of the watched directories at the start, a name not among them is new,
+ * so its first event is its creation even when it is gone again by then.
+ *
+ * libuv also reports an attribute change of a subdirectory as 'rename' (inotify flags the event
+ * IN_ISDIR, which libuv counts as a rename): a known directory still there as the same one has
+ * only changed, and does not flip.
  */
 export class EntryPresence {
-  private readonly known = new Map<string, { present: boolean; isDirectory: boolean }>();
+  private readonly known = new Map<string, { present: boolean; isDirectory?: boolean; id?: string }>();
+  // The known names in each directory, so that forgetting a subtree costs its size, not the tree's.
+  private readonly byDir = new Map<string, Set<string>>();
+  private complete: boolean;
 
-  constructor(initial: Iterable<{ name: string; isDirectory: boolean }> = []) {
-    for (const e of initial) this.known.set(e.name, { present: true, isDirectory: e.isDirectory });
+  /** `initial`: all the entries there are; without it names are learned from events. */
+  constructor(initial?: Iterable<{ name: string } & Look>) {
+    this.complete = initial !== undefined;
+    for (const e of initial ?? []) this.set(e.name, e);
   }
 
   /** A 'rename' event for `name`; `now` is what a look at it finds (undefined: nothing there). */
-  renamed(name: string, now: { isDirectory: boolean } | undefined): Pick<ChangeEvent, 'kind' | 'isDirectory'> {
+  renamed(name: string, now: Look | undefined): Pick<ChangeEvent, 'kind' | 'isDirectory'> {
     const before = this.known.get(name);
-    const present = before ? !before.present : now !== undefined;
-    const isDirectory = present ? (now?.isDirectory ?? before?.isDirectory ?? false) : (before?.isDirectory ?? now?.isDirectory ?? false);
-    this.known.set(name, { present, isDirectory });
+    if (before?.present && before.isDirectory && now?.isDirectory && before.id !== undefined && before.id === now.id) {
+      return { kind: 'modified', isDirectory: true };
+    }
+    const present = before ? !before.present : this.complete || now !== undefined;
+    const isDirectory = present ? (now?.isDirectory ?? before?.isDirectory) : (before?.isDirectory ?? now?.isDirectory);
+    this.put(name, { present, isDirectory, id: present ? now?.id : undefined });
     return { kind: present ? 'added' : 'removed', isDirectory };
+  }
+
+  set(name: string, now: Look): void {
+    this.put(name, { present: true, isDirectory: now.isDirectory, id: now.id });
+  }
+
+  private put(name: string, entry: { present: boolean; isDirectory?: boolean; id?: string }): void {
+    if (!this.known.has(name)) {
+      const slash = name.lastIndexOf('/');
+      const dir = slash < 0 ? '' : name.slice(0, slash);
+      let names = this.byDir.get(dir);
+      if (!names) this.byDir.set(dir, (names = new Set()));
+      names.add(name);
+    }
+    this.known.set(name, entry);
+  }
+
+  /** Whether every name is known: no events were lost, no directory was unreadable. */
+  get isComplete(): boolean {
+    return this.complete;
+  }
+
+  isPresent(name: string): boolean {
+    return this.known.get(name)?.present === true;
+  }
+
+  /** `dir` went away: what was under it is no longer known. Returns the directories under it. */
+  forgetUnder(dir: string): string[] {
+    const dirs: string[] = [];
+    const names = this.byDir.get(dir);
+    this.byDir.delete(dir);
+    for (const name of names ?? []) {
+      if (this.known.get(name)?.isDirectory) dirs.push(name, ...this.forgetUnder(name));
+      this.known.delete(name);
+    }
+    return dirs;
+  }
+
+  /** A directory could not be read: names not known may have been there all along. */
+  partial(): void {
+    this.complete = false;
   }
 
   /** Events were lost: what is known may be wrong. */
   forget(): void {
     this.known.clear();
+    this.byDir.clear();
+    this.complete = false;
   }
 }
 
 /**
- * inotify through fs.watch. Errors (e.g. the inotify queue overflowing) are reported as an overflow,
- * which CHANGE_NOTIFY answers with STATUS_NOTIFY_ENUM_DIR so the client re-reads the directory.
+ * How long before its creation event is handled an entry in a new directory may have been made and
+ * still be reported by the scan: generous, as a missed entry is worse than one of a directory moved
+ * in with it being reported as added.
+ */
+const NEW_DIRECTORY_SLACK_MS = 10_000;
+
+/**
+ * inotify through fs.watch, one non-recursive watch per directory. Node's recursive fs.watch on Linux
+ * watches every entry on its own and learns of a new subdirectory's entries by re-reading it, so
+ * events under subdirectories made after the watch started were lost or misnamed. Here the watch of a
+ * new subdirectory is added in the callback that reports it, and all watches share libuv's one
+ * inotify queue, so the events of the whole tree arrive in the order they happened. Errors (e.g. the
+ * inotify queue overflowing) are reported as an overflow, which CHANGE_NOTIFY answers with
+ * STATUS_NOTIFY_ENUM_DIR so the client re-reads the directory.
  */
 export function watchDirectory(real: string, recursive: boolean, onChange: (e: ChangeEvent) => void, onOverflow: () => void): Watch {
-  let initial: { name: string; isDirectory: boolean }[] = [];
-  try {
-    initial = readdirSync(real, { withFileTypes: true }).map((d) => ({ name: d.name, isDirectory: d.isDirectory() }));
-  } catch {
-    // an unreadable directory: names are learned from events
-  }
-  const presence = new EntryPresence(initial);
+  const presence = new EntryPresence([]);
+  const watchers = new Map<string, FSWatcher>();
+  // Names the scan of a new directory reported that inotify may report once more.
+  const scanned = new Set<string>();
+  // Names reported added in this batch of events. The server writes a new entry's mode and its
+  // user.smb3d xattr right after making it, which inotify reports as attribute changes in the same
+  // batch; Windows reports the creation alone.
+  const added = new Set<string>();
+  let clearing = false;
+  const report = (e: ChangeEvent): void => {
+    if (e.kind === 'modified' && added.has(e.name)) return;
+    if (e.kind === 'added') {
+      added.add(e.name);
+      if (!clearing) {
+        clearing = true;
+        setImmediate(() => {
+          clearing = false;
+          added.clear();
+        });
+      }
+    }
+    onChange(e);
+  };
+  let closed = false;
   const overflow = (): void => {
     presence.forget();
     onOverflow();
   };
-  const w = fsWatch(real, { recursive, persistent: false }, (event, filename) => {
+  const join = (dir: string, name: string): string => (dir ? `${dir}/${name}` : name);
+  const look = (rel: string): (Look & { ctimeMs: number }) | undefined => {
+    try {
+      const st = lstatSync(nodePath.join(real, rel), { bigint: true });
+      return { isDirectory: st.isDirectory(), id: `${st.ino}:${st.birthtimeNs}`, ctimeMs: Number(st.ctimeMs) };
+    } catch {
+      return undefined;
+    }
+  };
+
+  /**
+   * Watches `dir` ('' for the watched directory) and, when recursive, the directories in it. With
+   * `newSince`, `dir` has just appeared: entries made in it before its watch was in place are
+   * reported as added, but only those changed since about then, so that a directory moved in
+   * reports just itself, as on Windows.
+   */
+  const watchTree = (dir: string, newSince?: number): void => {
+    if (closed || watchers.has(dir)) return;
+    const path = nodePath.join(real, dir);
+    let w: FSWatcher;
+    try {
+      w = fsWatch(path, { persistent: false }, (event, filename) => handle(dir, event, filename));
+    } catch (e) {
+      if (dir === '') throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      // Gone already: its parent's watch reports that.
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') overflow();
+      return;
+    }
+    w.on('error', overflow);
+    watchers.set(dir, w);
+    let entries: Dirent[] = [];
+    try {
+      entries = readdirSync(path, { withFileTypes: true });
+    } catch {
+      // an unreadable directory: names are learned from events
+      presence.partial();
+    }
+    for (const d of entries) {
+      const rel = join(dir, d.name);
+      if (newSince !== undefined && presence.isPresent(rel)) continue;
+      const now = d.isDirectory() || newSince !== undefined ? look(rel) : { isDirectory: false };
+      if (!now) continue;
+      presence.set(rel, now);
+      if (newSince !== undefined && 'ctimeMs' in now && now.ctimeMs >= newSince) {
+        scanned.add(rel);
+        report({ kind: 'added', name: rel, isDirectory: now.isDirectory });
+      }
+      if (recursive && now.isDirectory) watchTree(rel, newSince);
+    }
+    // What inotify saw during the scan is queued already and is handled before this runs.
+    if (newSince !== undefined) setImmediate(() => scanned.clear());
+  };
+
+  const unwatch = (dir: string): void => {
+    watchers.get(dir)?.close();
+    watchers.delete(dir);
+  };
+  // A directory moved away keeps its contents: their watches would go on reporting under old names.
+  const unwatchTree = (dir: string): void => {
+    const complete = presence.isComplete;
+    unwatch(dir);
+    for (const d of presence.forgetUnder(dir)) unwatch(d);
+    if (!complete) for (const d of [...watchers.keys()]) if (d.startsWith(`${dir}/`)) unwatch(d);
+  };
+
+  const handle = (dir: string, event: string, filename: string | Buffer | null): void => {
+    if (closed) return;
     if (!filename) {
       overflow();
       return;
     }
-    const name = filename.toString().split(nodePath.sep).join('/');
-    let now: { isDirectory: boolean } | undefined;
-    try {
-      now = { isDirectory: lstatSync(nodePath.join(real, name)).isDirectory() };
-    } catch {
-      now = undefined;
+    const rel = join(dir, filename.toString());
+    const now = look(rel);
+    // An event of the watched directory itself (its attributes, its removal) comes under its own
+    // name; its parent reports it, or, for the top, it is no entry of the watched directory.
+    if (filename.toString() === nodePath.basename(nodePath.join(real, dir)) && !now && !presence.isPresent(rel)) return;
+    if (event !== 'rename') {
+      report({ kind: 'modified', name: rel, isDirectory: now?.isDirectory ?? false });
+      return;
     }
-    if (event === 'rename') onChange({ name, ...presence.renamed(name, now) });
-    else onChange({ kind: 'modified', name, isDirectory: now?.isDirectory ?? false });
-  });
-  w.on('error', overflow);
-  return { close: () => w.close() };
+    // The creation of an entry the scan of its new directory has reported already.
+    if (scanned.delete(rel) && now) return;
+    const r = presence.renamed(rel, now);
+    report({ name: rel, ...r });
+    if (!recursive || !r.isDirectory || r.kind === 'modified') return;
+    if (r.kind === 'removed') unwatchTree(rel);
+    else if (now?.isDirectory) watchTree(rel, Date.now() - NEW_DIRECTORY_SLACK_MS);
+  };
+
+  watchTree('');
+  return {
+    close: () => {
+      closed = true;
+      for (const w of watchers.values()) w.close();
+      watchers.clear();
+    },
+  };
 }

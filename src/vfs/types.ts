@@ -154,7 +154,8 @@ export interface SetTimes {
 export interface ChangeEvent {
   kind: 'added' | 'removed' | 'modified';
   name: string;
-  isDirectory: boolean;
+  /** Undefined when not known: an entry gone before the watch could look at it. */
+  isDirectory: boolean | undefined;
 }
 
 export interface Watch {

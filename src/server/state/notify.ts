@@ -52,8 +52,9 @@ export class NotifyState {
       action = NotifyAction.MODIFIED;
     } else {
       const bit = e.isDirectory ? NotifyFilter.DIR_NAME : NotifyFilter.FILE_NAME;
-      // A removed entry cannot be looked at: report it for either name filter.
-      if (!(this.filter & bit) && !(e.kind === 'removed' && this.filter & (NotifyFilter.FILE_NAME | NotifyFilter.DIR_NAME))) return;
+      // An entry gone before the watch could look at it may have been either: report it for either name filter.
+      const either = e.isDirectory === undefined && this.filter & (NotifyFilter.FILE_NAME | NotifyFilter.DIR_NAME);
+      if (!(this.filter & bit) && !either) return;
       action = e.kind === 'added' ? NotifyAction.ADDED : NotifyAction.REMOVED;
     }
     const name = e.name.replace(/\//g, '\\');
