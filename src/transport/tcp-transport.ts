@@ -210,10 +210,13 @@ export class TcpTransport {
     await headerOut;
     const own = this.closed ? undefined : (s as unknown as { _handle?: { fd?: number } })._handle?.fd;
     const fd = own === undefined || own < 0 ? -1 : dupSocket(own);
+    let started = false;
     try {
       if (fd < 0) throw new Error('connection gone before its file data');
+      started = true;
       await file.sendTo(fd, () => this.closed);
     } catch (err) {
+      if (!started) file.cancel();
       this.close(`sendfile: ${(err as Error).message}`, true);
     } finally {
       closeSocketDup(fd);
