@@ -4,6 +4,7 @@ import { Framer, FrameError, framePrefix } from '../../src/transport/framer.js';
 import { CreditWindow } from '../../src/server/credits.js';
 import { TcpTransport } from '../../src/transport/tcp-transport.js';
 import net from 'node:net';
+import { writeSync } from 'node:fs';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { decodeHeader, encodeHeader } from '../../src/protocol/header.js';
@@ -138,4 +139,52 @@ test('direct reads: frames of every size arrive intact and in order, replies go 
   peer.end();
   await once(server.close(), 'close');
   assert.match(closed, /peer/);
+});
+
+test('sendWithFile: messages sent meanwhile follow its data in order; a source that fails resets the connection', async () => {
+  const server = net.createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const peer = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+  const [accepted] = (await once(server, 'connection')) as [net.Socket];
+  let closed = '';
+  const transport = new TcpTransport(accepted, 1 << 20, { onFrame: () => undefined, onClose: (r) => (closed = r) });
+  const body = randomBytes(200_000);
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const order: string[] = [];
+  // Stands in for sendfile: writes the data on the descriptor it is given, once let go.
+  const source = (data: Buffer, fail = false) => ({
+    length: data.length,
+    sendTo: async (fd: number) => {
+      await gate;
+      if (fail) throw new Error('file ended short (test)');
+      // 200 kB fits a loopback socket's buffer: one non-blocking write takes it all.
+      assert.equal(writeSync(fd, data), data.length);
+      order.push('file data written');
+    },
+    cancel: () => order.push('cancelled'),
+  });
+  let received = Buffer.alloc(0);
+  peer.on('data', (d: Buffer) => (received = Buffer.concat([received, d])));
+  transport.sendWithFile([Buffer.from('HEAD')], source(body), () => order.push('file sent'));
+  transport.send([Buffer.from('next')], () => order.push('next sent'));
+  transport.send([Buffer.from('last')]);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(received.length, 8, 'only the prefix and header went out before the file data');
+  release();
+  const total = 4 + 4 + body.length + 2 * 8;
+  while (received.length < total) await new Promise((r) => setTimeout(r, 10));
+  const want = Buffer.concat([framePrefix(4 + body.length), Buffer.from('HEAD'), body, framePrefix(4), Buffer.from('next'), framePrefix(4), Buffer.from('last')]);
+  assert.ok(received.equals(want), 'header, file data, then the messages held back, in order');
+  assert.deepEqual(order, ['file data written', 'file sent', 'next sent']);
+  // A source that cannot deliver: the peer would wait for bytes that never come, so reset.
+  transport.sendWithFile([Buffer.from('HEAD')], source(body, true));
+  const queued = source(body);
+  transport.sendWithFile([Buffer.from('HEAD')], queued);
+  while (!closed) await new Promise((r) => setTimeout(r, 10));
+  assert.match(closed, /sendfile: file ended short/);
+  assert.equal(order.at(-1), 'cancelled', 'a file message still queued gives its source back');
+  peer.destroy();
+  await once(server.close(), 'close');
 });
