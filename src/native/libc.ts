@@ -8,11 +8,8 @@
  * their portable fallback. Calls are synchronous: each is one short system call on a local file,
  * cheaper than a trip through the thread pool.
  */
-import { createRequire } from 'node:module';
+import { loadNative, type NativeFn, type Koffi } from './load.js';
 import { getSystemErrorName } from 'node:util';
-
-type Koffi = typeof import('koffi');
-type NativeFn = (...args: unknown[]) => unknown;
 
 export interface LibcError extends Error {
   code: string;
@@ -56,10 +53,7 @@ interface Bindings {
 }
 
 function load(): Bindings | null {
-  if (process.platform !== 'linux') return null;
-  try {
-    const koffi = createRequire(import.meta.url)('koffi') as Koffi;
-    const lib = koffi.load('libc.so.6');
+  return loadNative('libc.so.6', (lib, koffi) => {
     // koffi has no ssize_t; intptr_t has the same size and signedness on Linux.
     return {
       koffi,
@@ -82,9 +76,7 @@ function load(): Bindings | null {
       // off_t is 64 bits on 64-bit Linux (the only place this loads on the platforms we build for).
       lseek: lib.func('int64_t lseek(int fd, int64_t offset, int whence)'),
     };
-  } catch {
-    return null;
-  }
+  });
 }
 
 const native = load();

@@ -9,9 +9,7 @@
  * callers keep node:crypto. Calls are synchronous and share one EVP_CIPHER_CTX, which is safe
  * because JavaScript runs them one at a time.
  */
-import { createRequire } from 'node:module';
-
-type NativeFn = (...args: unknown[]) => unknown;
+import { loadNative, type NativeFn } from './load.js';
 
 /** EVP_CIPHER_CTX_ctrl commands (<openssl/evp.h>). */
 const EVP_CTRL_GCM_GET_TAG = 0x10;
@@ -32,10 +30,8 @@ interface Bindings {
 }
 
 function load(): Bindings | null {
-  if (process.platform !== 'linux' || process.env.SMB3D_NO_NATIVE_GCM === '1') return null;
-  try {
-    const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi');
-    const lib = koffi.load('libcrypto.so.3');
+  if (process.env.SMB3D_NO_NATIVE_GCM === '1') return null;
+  return loadNative('libcrypto.so.3', (lib) => {
     const ctxNew = lib.func('void *EVP_CIPHER_CTX_new()') as NativeFn;
     const b: Bindings = {
       ctx: ctxNew(),
@@ -51,9 +47,7 @@ function load(): Bindings | null {
     };
     if (!b.ctx || !b.aes128 || !b.aes256) return null;
     return b;
-  } catch {
-    return null;
-  }
+  });
 }
 
 const native = load();

@@ -12,9 +12,7 @@
  *
  * Loading never throws: without koffi or libc, `sendfileAvailable` is false and callers read.
  */
-import { createRequire } from 'node:module';
-
-type NativeFn = ((...args: unknown[]) => unknown) & { async: (...args: unknown[]) => void };
+import { loadNative, type NativeFn } from './load.js';
 
 const POLLOUT = 0x4;
 const POLLERR = 0x8;
@@ -34,10 +32,8 @@ interface Bindings {
 }
 
 function load(): Bindings | null {
-  if (process.platform !== 'linux' || process.env.SMB3D_NO_SENDFILE === '1') return null;
-  try {
-    const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi');
-    const lib = koffi.load('libc.so.6');
+  if (process.env.SMB3D_NO_SENDFILE === '1') return null;
+  return loadNative('libc.so.6', (lib) => {
     return {
       // off_t and ssize_t are 64 bits on the 64-bit Linux this loads on; `offset` is an int64 the kernel advances.
       sendfile: lib.func('intptr_t sendfile(int out_fd, int in_fd, void *offset, size_t count)') as NativeFn,
@@ -45,9 +41,7 @@ function load(): Bindings | null {
       dup: lib.func('int dup(int fd)') as NativeFn,
       close: lib.func('int close(int fd)') as NativeFn,
     };
-  } catch {
-    return null;
-  }
+  });
 }
 
 const native = load();

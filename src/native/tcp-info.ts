@@ -7,9 +7,7 @@
  * Reached through koffi like the rest of src/native. Loading never throws: where it cannot load
  * (not Linux, no koffi binary), `tcpInfoAvailable` is false and `readTcpInfo` returns undefined.
  */
-import { createRequire } from 'node:module';
-
-type NativeFn = (...args: unknown[]) => unknown;
+import { loadNative, type NativeFn } from './load.js';
 
 const IPPROTO_TCP = 6;
 const TCP_INFO = 11;
@@ -33,17 +31,12 @@ interface Bindings {
 }
 
 function load(): Bindings | null {
-  if (process.platform !== 'linux') return null;
-  try {
-    const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi');
-    const lib = koffi.load('libc.so.6');
+  return loadNative('libc.so.6', (lib) => {
     return {
       getsockopt: lib.func('int getsockopt(int fd, int level, int name, _Out_ void *value, _Inout_ uint32_t *len)'),
       ioctlInt: lib.func('int ioctl(int fd, unsigned long request, _Out_ int *value)'),
     };
-  } catch {
-    return null;
-  }
+  });
 }
 
 const native = load();
