@@ -9,7 +9,7 @@ import { breakLevelIIOthers } from '../locking/oplocks.js';
 import { sendOplockBreak } from '../server/breaks.js';
 import { reportedStat, writeTimeOf } from '../server/write-time.js';
 import { sendFileToSocket, sendfileSlotFree } from '../native/sendfile.js';
-import { fstatSync, read as fsRead, type Stats } from 'node:fs';
+import { fstatSync, type Stats } from 'node:fs';
 
 const b = SMB2_HEADER_SIZE;
 const INT64_MAX = 0x7fffffffffffffffn;
@@ -135,11 +135,9 @@ function fileRead(req: Request, handle: VfsHandle, offset: bigint, length: numbe
     pin.release();
     fail(Status.END_OF_FILE);
   }
-  const fixed = readResponse(Buffer.alloc(0))[0]!;
-  fixed.writeUInt32LE(n, 4);
   const pool = req.server.bufferPool;
   return {
-    body: fixed,
+    body: readResponseFixed(n),
     file: {
       length: n,
       sendTo: (sock, isClosed) => sendFileToSocket(sock, pin.fd, offset, n, isClosed).finally(pin.release),
@@ -147,13 +145,7 @@ function fileRead(req: Request, handle: VfsHandle, offset: bigint, length: numbe
       inMemory: async () => {
         const buf = pool.acquire(n);
         try {
-          let got = 0;
-          while (got < n) {
-            const k = await preadFd(pin.fd, buf, got, n - got, offset + BigInt(got));
-            if (k === 0) break;
-            got += k;
-          }
-          if (got < n) fail(Status.END_OF_FILE);
+          if ((await pin.read(buf, n, offset)) < n) fail(Status.END_OF_FILE);
         } catch (err) {
           pool.release(buf);
           throw err;
@@ -166,15 +158,17 @@ function fileRead(req: Request, handle: VfsHandle, offset: bigint, length: numbe
   };
 }
 
-function preadFd(fd: number, buf: Buffer, at: number, length: number, position: bigint): Promise<number> {
-  return new Promise((resolve, reject) => fsRead(fd, buf, at, length, position, (err, n) => (err ? reject(err) : resolve(n))));
-}
-
-function readResponse(data: Buffer): Buffer[] {
+/** The READ response's fixed part (StructureSize 17 counts one byte of data). */
+function readResponseFixed(dataLength: number): Buffer {
   const fixed = Buffer.alloc(16);
   fixed.writeUInt16LE(17, 0);
   fixed[2] = SMB2_HEADER_SIZE + 16;
-  fixed.writeUInt32LE(data.length, 4);
+  fixed.writeUInt32LE(dataLength, 4);
+  return fixed;
+}
+
+function readResponse(data: Buffer): Buffer[] {
+  const fixed = readResponseFixed(data.length);
   return data.length ? [fixed, data] : [fixed, Buffer.alloc(1)];
 }
 

@@ -192,7 +192,7 @@ async function processCompound(conn: Connection, msg: Buffer, encryptedFor: Sess
     }
     // Data to come from a file needs a response that is sent alone and as it is (the handler
     // checked Request.plainResponse); anything else reads it into memory after all.
-    if (reply.file && (encryptWith || pdus.length > 1 || !req.plainResponse)) reply = await reply.file.inMemory();
+    if (reply.file && (encryptWith || !req.plainResponse)) reply = await reply.file.inMemory();
     if (conn.isClosed) {
       reply.file?.cancel();
       reply.onSent?.();

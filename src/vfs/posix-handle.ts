@@ -7,7 +7,7 @@ import { toNtStatusError } from './errno.js';
 import type { StatMapper } from './posix-meta.js';
 import type { MetaOps } from './posix-ops.js';
 import { FALLOC_FL_KEEP_SIZE, fallocate, isUnsupported } from '../native/libc.js';
-import type { ByteRange, ExtraStore, FileStat, VfsHandle } from './types.js';
+import type { ByteRange, ExtraStore, FileStat, ReadPin, VfsHandle } from './types.js';
 import { XattrExtraStore } from './posix-extras.js';
 import { dataRanges, fillHoles, isSparse, storeSparse, zeroInPlace } from './posix-sparse.js';
 
@@ -26,6 +26,17 @@ function viaCallback<T>(start: (cb: (err: NodeJS.ErrnoException | null, value: T
   return new Promise<T>((resolve, reject) => {
     start((err, value) => (err ? reject(err) : resolve(value)));
   });
+}
+
+/** Reads until `length` bytes or end of file: a regular file returns short only at EOF, but a signal or FUSE may split reads. */
+async function readFully(fd: number, buf: Buffer, bufOffset: number, length: number, pos: number): Promise<number> {
+  let total = 0;
+  while (total < length) {
+    const n = await viaCallback<number>((cb) => fs.read(fd, buf, bufOffset + total, length - total, pos + total, cb));
+    if (n === 0) break;
+    total += n;
+  }
+  return total;
 }
 
 /**
@@ -70,12 +81,14 @@ export class PosixFileHandle implements VfsHandle {
    * The descriptor for reading outside this class (sendfile), held open until `release`: close
    * waits for it as for thread-pool I/O. Undefined where this handle cannot read.
    */
-  pinForRead(): { fd: number; release(): void } | undefined {
+  pinForRead(): ReadPin | undefined {
     if (this.closed || this.isDirectory || !this.canRead) return undefined;
     this.inFlight++;
     let released = false;
+    const fd = this.fd;
     return {
-      fd: this.fd,
+      fd,
+      read: (buf, length, position) => readFully(fd, buf, 0, length, toPosition(position)),
       release: () => {
         if (released) return;
         released = true;
@@ -90,16 +103,7 @@ export class PosixFileHandle implements VfsHandle {
     if (!this.canRead) fail(Status.ACCESS_DENIED, 'handle not opened for reading');
     if (bufOffset < 0 || length < 0 || bufOffset + length > buf.length) fail(Status.INVALID_PARAMETER);
     const pos = toPosition(position);
-    return this.io(async (fd) => {
-      let total = 0;
-      // A regular file returns short only at EOF, but a signal or FUSE may split reads: keep going.
-      while (total < length) {
-        const n = await viaCallback<number>((cb) => fs.read(fd, buf, bufOffset + total, length - total, pos + total, cb));
-        if (n === 0) break;
-        total += n;
-      }
-      return total;
-    });
+    return this.io((fd) => readFully(fd, buf, bufOffset, length, pos));
   }
 
   async write(data: Buffer, position: bigint): Promise<number> {

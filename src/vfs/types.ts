@@ -83,7 +83,7 @@ export interface VfsHandle {
    * A kernel descriptor of the file for a READ sent with sendfile, which the handle keeps open
    * (close waits) until `release`. Optional: backends without one are read into memory.
    */
-  pinForRead?(): { fd: number; release(): void } | undefined;
+  pinForRead?(): ReadPin | undefined;
   /** Writes all of data at position; returns bytes written. */
   write(data: Buffer, position: bigint): Promise<number>;
   truncate(size: bigint): Promise<void>;
@@ -160,6 +160,14 @@ export interface ChangeEvent {
 
 export interface Watch {
   close(): void;
+}
+
+/** A file's descriptor held open for a READ answered outside the handle (see VfsHandle.pinForRead). */
+export interface ReadPin {
+  fd: number;
+  /** Reads up to `length` bytes at `position` into `buf`; fewer only at end of file. */
+  read(buf: Buffer, length: number, position: bigint): Promise<number>;
+  release(): void;
 }
 
 export interface Backend {
