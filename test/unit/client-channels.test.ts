@@ -4,12 +4,12 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import { createServer, connect, SmbError, type SmbServer } from '../../src/index.js';
+import { createServer, connect, SmbError } from '../../src/index.js';
+import { startTestServer, TEST_PASSWORD, TEST_USER, type TestServer } from '../harness/test-server.js';
 import { ntHashFromPassword } from '../../src/auth/index.js';
 import { ChannelSet, chooseChannelTargets, decodeInterfaceInfo, type Connection, type ConnectOptions, type RequestOptions, type Response } from '../../src/client/index.js';
 import { encodeInterfaceInfo } from '../../src/multichannel/interfaces.js';
@@ -19,34 +19,21 @@ import { Framer, framePrefix } from '../../src/transport/framer.js';
 import { Connection as ClientConnection } from '../../src/client/connection.js';
 import { Status } from '../../src/protocol/status.js';
 
-let server: SmbServer;
 let dir: string;
-let port: number;
 const logs: string[] = [];
-const USER = 'alice';
-const PASSWORD = 'Secret-123';
+let ts: TestServer;
+const USER = TEST_USER;
+const PASSWORD = TEST_PASSWORD;
+
 
 before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'smb3d-client-mc-'));
-  const ntHash = await ntHashFromPassword(PASSWORD);
-  server = createServer({
-    shares: [{ name: 'data', path: dir, readOnly: false, guestOk: false, browseable: true, encrypt: 'if_required' }],
-    users: { get: async (n) => (n.toLowerCase() === USER ? { name: USER, ntHash } : undefined) },
-    port: 0,
-    listen: ['127.0.0.1'],
-    interfaces: [{ name: '127.0.0.1', speed: 10_000_000_000, capabilities: ['RSS'] }],
-    logger: pino({ level: 'debug' }, { write: (s: string) => void logs.push(s) }),
-  });
-  await server.listen();
-  port = server.addresses()[0]!.port;
+  ts = await startTestServer({ prefix: 'smb3d-client-mc-', interfaces: [{ name: '127.0.0.1', speed: 10_000_000_000, capabilities: ['RSS'] }], logger: pino({ level: 'debug' }, { write: (s: string) => void logs.push(s) }) });
+  dir = ts.dir;
 });
 
-after(async () => {
-  await server.close();
-  await rm(dir, { recursive: true, force: true });
-});
+after(() => ts.stop());
 
-const opts = (extra: Partial<ConnectOptions> = {}): ConnectOptions => ({ host: '127.0.0.1', port, share: 'data', user: USER, password: PASSWORD, ...extra });
+const opts = (extra: Partial<ConnectOptions> = {}): ConnectOptions => ts.opts(extra);
 const bound = () => logs.filter((l) => l.includes('channel bound to session')).length;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 /** The server's write counters of the opens of `file` that closed (debug line "open closed"). */

@@ -1,45 +1,28 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import pino from 'pino';
-import { createServer, connect, SmbError, type SmbServer } from '../../src/index.js';
-import { ntHashFromPassword } from '../../src/auth/index.js';
+import { connect, SmbError } from '../../src/index.js';
+import { startTestServer, type TestServer } from '../harness/test-server.js';
 import { Access, Cipher, LockFlags, SigningAlgorithm } from '../../src/protocol/constants.js';
 import type { ConnectOptions } from '../../src/client/index.js';
 import { verifyResponse } from '../../src/client/connection.js';
 import { createSigner } from '../../src/crypto/index.js';
 
-let server: SmbServer;
+let ts: TestServer;
 let dir: string;
-let port: number;
-const USER = 'alice';
-const PASSWORD = 'Secret-123';
 
 before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'smb3d-client-'));
-  const ntHash = await ntHashFromPassword(PASSWORD);
-  server = createServer({
-    shares: [{ name: 'data', path: dir, readOnly: false, guestOk: false, browseable: true, encrypt: 'if_required' }],
-    users: { get: async (n) => (n.toLowerCase() === USER ? { name: USER, ntHash } : undefined) },
-    port: 0,
-    listen: ['127.0.0.1'],
-    logger: pino({ level: 'silent' }),
-  });
-  await server.listen();
-  port = server.addresses()[0]!.port;
+  ts = await startTestServer({ prefix: 'smb3d-client-' });
+  dir = ts.dir;
 });
 
-after(async () => {
-  await server.close();
-  await rm(dir, { recursive: true, force: true });
-});
+after(() => ts.stop());
 
-const opts = (extra: Partial<ConnectOptions> = {}): ConnectOptions => ({ host: '127.0.0.1', port, share: 'data', user: USER, password: PASSWORD, ...extra });
+const opts = (extra: Partial<ConnectOptions> = {}): ConnectOptions => ts.opts(extra);
 
 test('client: 3.1.1 signed session does every operation', async () => {
   const c = await connect(opts());

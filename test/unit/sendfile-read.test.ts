@@ -3,48 +3,30 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { closeSync, openSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
-import { createServer, connect, type SmbServer } from '../../src/index.js';
-import { ntHashFromPassword } from '../../src/auth/index.js';
+import { connect } from '../../src/index.js';
+import { startTestServer, type TestServer } from '../harness/test-server.js';
 import { Access } from '../../src/protocol/constants.js';
-import type { ConnectOptions } from '../../src/client/index.js';
 import { closeSocketDup, dupSocket, sendFileToSocket, sendfileAvailable, sendfileCounters } from '../../src/native/sendfile.js';
 
-let server: SmbServer;
+let ts: TestServer;
 let dir: string;
-let port: number;
-const USER = 'alice';
-const PASSWORD = 'Secret-123';
 const data = randomBytes(5 * 1024 * 1024 + 12345);
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const skip = sendfileAvailable ? false : 'sendfile not available (koffi/libc)';
 
 before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'smb3d-sendfile-'));
+  ts = await startTestServer({ prefix: 'smb3d-sendfile-' });
+  dir = ts.dir;
   await writeFile(path.join(dir, 'big.bin'), data);
-  const ntHash = await ntHashFromPassword(PASSWORD);
-  server = createServer({
-    shares: [{ name: 'data', path: dir, readOnly: false, guestOk: false, browseable: true, encrypt: 'if_required' }],
-    users: { get: async (n) => (n.toLowerCase() === USER ? { name: USER, ntHash } : undefined) },
-    port: 0,
-    listen: ['127.0.0.1'],
-    logger: pino({ level: 'silent' }),
-  });
-  await server.listen();
-  port = server.addresses()[0]!.port;
 });
 
-after(async () => {
-  await server.close();
-  await rm(dir, { recursive: true, force: true });
-});
+after(() => ts.stop());
 
-const opts = (extra: Partial<ConnectOptions> = {}): ConnectOptions => ({ host: '127.0.0.1', port, share: 'data', user: USER, password: PASSWORD, ...extra });
+const opts = (extra = {}) => ts.opts(extra);
 
 test('unsigned large READs are sent from the file, and the bytes are the file’s', { skip }, async () => {
   const c = await connect(opts({ sign: false }));
