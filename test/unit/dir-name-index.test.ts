@@ -24,6 +24,17 @@ async function setup(count: number) {
   return { root, ops, index, resolver, readdirs: () => readdirs };
 }
 
+/** Runs `run` on a fresh setup of `count` files, then closes the index's watches and removes it all. */
+async function inDir(count: number, run: (s: Awaited<ReturnType<typeof setup>>) => Promise<void>): Promise<void> {
+  const s = await setup(count);
+  try {
+    await run(s);
+  } finally {
+    s.index.clear();
+    await rm(s.root, { recursive: true, force: true });
+  }
+}
+
 /** Waits until `f` holds (inotify events arrive through the event loop). */
 async function eventually(f: () => Promise<boolean>, what: string): Promise<void> {
   for (let i = 0; i < 100; i++) {
@@ -34,34 +45,26 @@ async function eventually(f: () => Promise<boolean>, what: string): Promise<void
 }
 
 test('a big directory is read once for many case-insensitive lookups of new names', async () => {
-  const s = await setup(200);
-  try {
+  await inDir(200, async (s) => {
     for (let i = 0; i < 100; i++) assert.equal((await s.resolver.entry(`big/new${i}.dat`)).exists, false);
     assert.equal(s.readdirs(), 1, 'the listing is read for the first miss only');
     const hit = await s.resolver.entry('big/F17.DAT');
     assert.deepEqual([hit.exists, hit.name], [true, 'f17.dat']);
     assert.equal(s.readdirs(), 1);
-  } finally {
-    s.index.clear();
-    await rm(s.root, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a small directory is read each time and not indexed', async () => {
-  const s = await setup(5);
-  try {
+  await inDir(5, async (s) => {
     await s.resolver.entry('big/x1');
     await s.resolver.entry('big/x2');
     assert.equal(s.readdirs(), 2);
     assert.equal(s.index.size, 0);
-  } finally {
-    await rm(s.root, { recursive: true, force: true });
-  }
+  });
 });
 
 test("the server's own changes are in the index at once", async () => {
-  const s = await setup(100);
-  try {
+  await inDir(100, async (s) => {
     const dir = path.join(s.root, 'big');
     await s.resolver.entry('big/none'); // builds the index
     await s.ops.close(await s.ops.open(path.join(dir, 'Foo.txt'), fsc.O_CREAT | fsc.O_EXCL | fsc.O_RDWR, 0o644));
@@ -74,15 +77,11 @@ test("the server's own changes are in the index at once", async () => {
     await s.ops.mkdir(path.join(dir, 'Sub'), 0o755);
     assert.equal((await s.resolver.entry('big/SUB')).name, 'Sub');
     assert.equal(s.readdirs(), 1);
-  } finally {
-    s.index.clear();
-    await rm(s.root, { recursive: true, force: true });
-  }
+  });
 });
 
 test("others' changes reach the index through inotify", async () => {
-  const s = await setup(100);
-  try {
+  await inDir(100, async (s) => {
     const dir = path.join(s.root, 'big');
     await s.resolver.entry('big/none');
     writeFileSync(path.join(dir, 'Ext.TXT'), 'x');
@@ -93,15 +92,11 @@ test("others' changes reach the index through inotify", async () => {
     await eventually(async () => (await s.resolver.entry('big/moved.DAT')).name === 'Moved.dat', 'a rename outside is seen');
     assert.equal((await s.resolver.entry('big/F3.dat')).exists, false);
     assert.equal(s.readdirs(), 1, 'all of it without reading the directory again');
-  } finally {
-    s.index.clear();
-    await rm(s.root, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a directory moved or removed behind our back is read again, never answered from its old index', async () => {
-  const s = await setup(100);
-  try {
+  await inDir(100, async (s) => {
     await s.resolver.entry('big/none');
     assert.equal(s.index.size, 1);
     // Replace the directory with another of the same name and other contents.
@@ -113,25 +108,18 @@ test('a directory moved or removed behind our back is read again, never answered
     assert.equal((await s.resolver.entry('big/F7.dat')).exists, false);
     rmSync(path.join(s.root, 'big'), { recursive: true });
     await eventually(async () => s.index.size === 0, 'the index of the removed directory is dropped');
-  } finally {
-    s.index.clear();
-    await rm(s.root, { recursive: true, force: true });
-  }
+  });
 });
 
 test('our own rename of an indexed directory forgets its index at once', async () => {
-  const s = await setup(100);
-  try {
+  await inDir(100, async (s) => {
     await s.resolver.entry('big/none');
     await s.ops.rename(path.join(s.root, 'big'), path.join(s.root, 'old'));
     await s.ops.mkdir(path.join(s.root, 'big'), 0o755);
     writeFileSync(path.join(s.root, 'big', 'F1.DAT'), '');
     // No wait for events: the old index must already be gone.
     assert.equal((await s.resolver.entry('big/f1.dat')).name, 'F1.DAT');
-  } finally {
-    s.index.clear();
-    await rm(s.root, { recursive: true, force: true });
-  }
+  });
 });
 
 test('the index holds at most maxDirs directories, dropping the least recently used', async () => {
