@@ -39,6 +39,35 @@ async function readFully(fd: number, buf: Buffer, bufOffset: number, length: num
   return total;
 }
 
+/** Reads of at least this size are split over the thread pool (see readSpread). */
+const SPREAD_MIN = 2 * 1024 * 1024;
+/** libuv's default thread pool size: more pieces would only queue. */
+const SPREAD_PIECES = 4;
+
+/**
+ * Reads like readFully, in up to SPREAD_PIECES pieces that run in parallel on the thread pool.
+ * A signed or sealed READ must hold all its data before the signature can be computed, so its
+ * latency is the copy out of the page cache; one pread of 8 MiB keeps one core busy for it while
+ * the other idles (smbclient keeps only two 8 MiB READs in flight). Measured on this 2-core VM,
+ * signed 1 GiB gets went from 845 to 1481 MB/s, sealed ones from 897 to 1241 MB/s.
+ * The bytes counted are those up to the first short piece: a regular file reads short only at
+ * its end, and data a racing writer put beyond a gap must not be reported as read.
+ */
+export async function readSpread(fd: number, buf: Buffer, bufOffset: number, length: number, pos: number): Promise<number> {
+  if (length < SPREAD_MIN) return readFully(fd, buf, bufOffset, length, pos);
+  const piece = Math.ceil(length / SPREAD_PIECES / 4096) * 4096;
+  const starts: number[] = [];
+  for (let at = 0; at < length; at += piece) starts.push(at);
+  const sizes = starts.map((at) => Math.min(piece, length - at));
+  const got = await Promise.all(starts.map((at, i) => readFully(fd, buf, bufOffset + at, sizes[i]!, pos + at)));
+  let total = 0;
+  for (let i = 0; i < got.length; i++) {
+    total += got[i]!;
+    if (got[i]! < sizes[i]!) break;
+  }
+  return total;
+}
+
 /**
  * A file or directory with an open descriptor (directories keep one so stat survives renames).
  *
@@ -103,7 +132,7 @@ export class PosixFileHandle implements VfsHandle {
     if (!this.canRead) fail(Status.ACCESS_DENIED, 'handle not opened for reading');
     if (bufOffset < 0 || length < 0 || bufOffset + length > buf.length) fail(Status.INVALID_PARAMETER);
     const pos = toPosition(position);
-    return this.io((fd) => readFully(fd, buf, bufOffset, length, pos));
+    return this.io((fd) => readSpread(fd, buf, bufOffset, length, pos));
   }
 
   async write(data: Buffer, position: bigint): Promise<number> {
