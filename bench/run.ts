@@ -5,12 +5,13 @@
 //
 // Each figure is the median of --rounds rounds; within a round the two servers take turns, so
 // drift on a shared machine hits both alike. Throughput comes from smbclient's own report of the
-// transfer (KiloBytes/sec, without connection setup); small-file rates are timed around one
-// smbclient command (mput / ls) so both servers pay the same client cost.
+// transfer (KiloBytes/sec, without connection setup); the concurrent readers' figure is their bytes
+// over the group's wall time; small-file rates are timed around one smbclient command (mput / ls)
+// so both servers pay the same client cost.
 // smbd runs as the issue asks: `vfs objects = acl_xattr streams_xattr io_uring` (io_uring left
 // out, with a note, where the module is missing), posix locking/kernel oplocks/share modes off.
 import { mkdir, rm, writeFile, open as openFile } from 'node:fs/promises';
-import { chownSync, readdirSync } from 'node:fs';
+import { chownSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -75,9 +76,9 @@ async function main(): Promise<void> {
 
     targets.push(await smb3dTarget());
     targets.push(await smbdTarget(notes));
-    for (const t of targets) await seedShare(t, localBig);
+    for (const t of targets) await seedShare(t, localBig, sizeMiB);
 
-    const figures = defineFigures(localBig, smallDir, fileCount);
+    const figures = defineFigures(localBig, smallDir, fileCount, sizeMiB);
     const selected = values.only ? figures.filter((f) => values.only!.split(',').includes(f.key)) : figures;
     const samples = new Map<string, Record<string, number[]>>();
     for (const f of selected) samples.set(f.key, { smb3d: [], smbd: [] });
@@ -123,13 +124,27 @@ async function main(): Promise<void> {
   }
 }
 
-function defineFigures(localBig: string, smallDir: string, fileCount: number): Figure[] {
+function defineFigures(localBig: string, smallDir: string, fileCount: number, sizeMiB: number): Figure[] {
   const gcm = ['--client-protection=encrypt', '--option=client smb3 encryption algorithms=AES-128-GCM'];
   const get = (extra: string[]) => async (t: Target) => transferRate(t, extra, 'get big.bin /dev/null');
   return [
     { key: 'get', label: 'get, plain', unit: 'MB/s', target: 1.1, measure: get(['--client-protection=off']) },
     { key: 'get-signed', label: 'get, signed', unit: 'MB/s', target: 1.2, measure: get(['--client-protection=sign']) },
     { key: 'get-gcm', label: 'get, encrypted AES-128-GCM', unit: 'MB/s', target: 1.3, measure: get(gcm) },
+    {
+      key: 'get-4',
+      label: `${READERS} clients, get of different files`,
+      unit: 'MB/s',
+      target: 1.1,
+      measure: async (t) => {
+        // Aggregate over the wall time of the group, connection setup included: each client's own
+        // rate would count overlap it did not have.
+        const t0 = process.hrtime.bigint();
+        await Promise.all(partNames().map((name) => smbclient(t, ['--client-protection=off'], `get ${name} /dev/null`)));
+        const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+        return (READERS * partBytes(sizeMiB)) / secs / 1e6;
+      },
+    },
     {
       key: 'put',
       label: 'put, plain',
@@ -202,24 +217,38 @@ async function smbdTarget(notes: string[]): Promise<Target> {
   return { name: 'smbd', port: h.port, user: h.user, password: h.password, shareDir: h.shareDir, stop: () => h.stop() };
 }
 
-/** Puts the big file into the share directly (not over SMB) and reads it once, so `get` starts from page cache. */
-async function seedShare(t: Target, localBig: string): Promise<void> {
-  const dest = path.join(t.shareDir, 'big.bin');
-  const src = await openFile(localBig, 'r');
+/** Concurrent clients of the `get-4` figure, each reading its own quarter-size file. */
+const READERS = 4;
+const partNames = () => Array.from({ length: READERS }, (_, i) => `part${i}.bin`);
+const partBytes = (sizeMiB: number) => Math.floor((sizeMiB * MiB) / READERS / 4096) * 4096;
+
+/**
+ * Puts the big file and the readers' parts into the share directly (not over SMB); writing them
+ * leaves them in page cache, so the gets start from there.
+ */
+async function seedShare(t: Target, localBig: string, sizeMiB: number): Promise<void> {
+  await copyRange(localBig, path.join(t.shareDir, 'big.bin'), 0, sizeMiB * MiB, t.shareDir);
+  const part = partBytes(sizeMiB);
+  for (const [i, name] of partNames().entries()) await copyRange(localBig, path.join(t.shareDir, name), i * part, part, t.shareDir);
+}
+
+async function copyRange(from: string, dest: string, start: number, length: number, shareDir: string): Promise<void> {
+  const src = await openFile(from, 'r');
   const out = await openFile(dest, 'w');
   try {
     const buf = Buffer.allocUnsafe(8 * MiB);
-    for (;;) {
-      const { bytesRead } = await src.read(buf, 0, buf.length);
+    for (let done = 0; done < length; ) {
+      const { bytesRead } = await src.read(buf, 0, Math.min(buf.length, length - done), start + done);
       if (bytesRead === 0) break;
       await out.write(buf, 0, bytesRead);
+      done += bytesRead;
     }
   } finally {
     await src.close();
     await out.close();
   }
   // smbd's share belongs to the account it maps the user to.
-  const st = (await import('node:fs')).statSync(t.shareDir);
+  const st = statSync(shareDir);
   chownSync(dest, st.uid, st.gid);
 }
 
