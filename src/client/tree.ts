@@ -128,9 +128,18 @@ export class Tree {
   }
 
   /** Deletes a file or an empty directory (delete-on-close). */
+  /**
+   * Removes a file or an empty directory. The delete is asked for with SET_INFO rather than
+   * DELETE_ON_CLOSE, as Windows does: only SET_INFO reports a directory that is not empty
+   * (STATUS_DIRECTORY_NOT_EMPTY); a CLOSE answers success and keeps it.
+   */
   async rm(path: string): Promise<void> {
-    const f = await this.open(path, { access: Access.DELETE | Access.FILE_READ_ATTRIBUTES, options: CreateOptions.DELETE_ON_CLOSE });
-    await f.close();
+    const f = await this.open(path, { access: Access.DELETE | Access.FILE_READ_ATTRIBUTES });
+    try {
+      await f.setInfo(FileInfoClass.FileDispositionInformation, Buffer.from([1]));
+    } finally {
+      await f.close();
+    }
   }
 
   async rename(from: string, to: string, replace = false): Promise<void> {

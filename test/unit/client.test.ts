@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { connect, SmbError } from '../../src/index.js';
 import { startTestServer, type TestServer } from '../harness/test-server.js';
-import { Access, Cipher, LockFlags, SigningAlgorithm } from '../../src/protocol/constants.js';
+import { Access, Cipher, CreateOptions, LockFlags, SigningAlgorithm } from '../../src/protocol/constants.js';
 import type { ConnectOptions } from '../../src/client/index.js';
 import { verifyResponse } from '../../src/client/connection.js';
 import { createSigner } from '../../src/crypto/index.js';
@@ -209,3 +209,25 @@ test('client: a missing share is STATUS_BAD_NETWORK_NAME', async () => {
   await assert.rejects(connect(opts({ share: 'nosuch' })), (e: unknown) => e instanceof SmbError && e.statusName === 'STATUS_BAD_NETWORK_NAME');
 });
 
+
+test('client: rm refuses a full directory; a delete-on-close CLOSE of one succeeds and keeps it, as on Windows', async () => {
+  const c = await connect(opts());
+  const isStatus = (name: string) => (e: unknown) => e instanceof SmbError && e.statusName === name;
+  try {
+    const t = c.tree;
+    await t.mkdir('full');
+    await t.mkdir('full/child');
+    await assert.rejects(t.rm('full'), isStatus('STATUS_DIRECTORY_NOT_EMPTY'));
+    // Another open keeps the child, so removing it only makes its delete pending.
+    const held = await t.open('full/child', { access: Access.FILE_READ_ATTRIBUTES, options: CreateOptions.DIRECTORY_FILE });
+    await t.rm('full/child');
+    const parent = await t.open('full', { access: Access.DELETE | Access.FILE_READ_ATTRIBUTES, options: CreateOptions.DIRECTORY_FILE | CreateOptions.DELETE_ON_CLOSE });
+    await parent.close();
+    assert.equal((await t.stat('full')).isDirectory, true);
+    await held.close();
+    await t.rm('full');
+    await assert.rejects(t.stat('full'), isStatus('STATUS_OBJECT_NAME_NOT_FOUND'));
+  } finally {
+    await c.close();
+  }
+});
