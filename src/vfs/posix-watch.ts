@@ -1,6 +1,7 @@
 import { watch as fsWatch, lstatSync, readdirSync, type Dirent, type FSWatcher } from 'node:fs';
 import * as nodePath from 'node:path';
 import type { ChangeEvent, Watch } from './types.js';
+import type { OwnRenames } from './own-renames.js';
 
 /**
  * What a look at a name finds. `id` (inode and birth time) tells a directory from one made again in
@@ -49,6 +50,13 @@ export class EntryPresence {
 
   set(name: string, now: Look): void {
     this.put(name, { present: true, isDirectory: now.isDirectory, id: now.id });
+  }
+
+  /** A present name went away (renamed); returns whether it was a directory, if known. */
+  gone(name: string): boolean | undefined {
+    const before = this.known.get(name);
+    this.put(name, { present: false, isDirectory: before?.isDirectory });
+    return before?.isDirectory;
   }
 
   private put(name: string, entry: { present: boolean; isDirectory?: boolean; id?: string }): void {
@@ -112,8 +120,16 @@ const NEW_DIRECTORY_SLACK_MS = 10_000;
  * inotify queue overflowing) are reported as an overflow, which CHANGE_NOTIFY answers with
  * STATUS_NOTIFY_ENUM_DIR so the client re-reads the directory.
  */
-export function watchDirectory(real: string, recursive: boolean, onChange: (e: ChangeEvent) => void, onOverflow: () => void): Watch {
+export function watchDirectory(
+  real: string,
+  recursive: boolean,
+  onChange: (e: ChangeEvent) => void,
+  onOverflow: () => void,
+  ownRenames?: OwnRenames,
+): Watch {
   const presence = new EntryPresence([]);
+  // The renames of ownRenames this watch has paired.
+  const pairedRenames = new WeakSet<object>();
   const watchers = new Map<string, FSWatcher>();
   // Names the scan of a new directory reported that inotify may report once more.
   const scanned = new Set<string>();
@@ -210,11 +226,13 @@ export function watchDirectory(real: string, recursive: boolean, onChange: (e: C
   const handle = (dir: string, event: string, filename: string | Buffer | null): void => {
     if (closed) return;
     if (!filename) {
+      settleHeld();
       overflow();
       return;
     }
     const rel = join(dir, filename.toString());
     const now = look(rel);
+    if (held && resolveHeld(rel, event, now)) return;
     // An event of the watched directory itself (its attributes, its removal) comes under its own
     // name; its parent reports it, or, for the top, it is no entry of the watched directory.
     if (filename.toString() === nodePath.basename(nodePath.join(real, dir)) && !now && !presence.isPresent(rel)) return;
@@ -224,11 +242,71 @@ export function watchDirectory(real: string, recursive: boolean, onChange: (e: C
     }
     // The creation of an entry the scan of its new directory has reported already.
     if (scanned.delete(rel) && now) return;
+    if (holdRename(rel, now)) return;
+    entryRenamed(rel, now);
+  };
+
+  /** A 'rename' event as fs.watch means it: the entry appeared or went away. */
+  const entryRenamed = (rel: string, now: Look | undefined): void => {
     const r = presence.renamed(rel, now);
     report({ name: rel, ...r });
     if (!recursive || !r.isDirectory || r.kind === 'modified') return;
     if (r.kind === 'removed') unwatchTree(rel);
     else if (now?.isDirectory) watchTree(rel, Date.now() - NEW_DIRECTORY_SLACK_MS);
+  };
+
+  /**
+   * A rename this server made within one directory (see OwnRenames) is reported as a pair. Its old
+   * name's event is held until the next event: inotify queues a rename's two halves one right after
+   * the other, so the new name's event next means the held one was the move. Another event for the
+   * old name next means the held one was not (an attribute change, which libuv reports as 'rename'
+   * for a directory, or a creation handled after the entry was renamed already).
+   */
+  let held: { rel: string; toRel: string; timer: NodeJS.Immediate } | undefined;
+
+  const holdRename = (rel: string, now: Look | undefined, toRel?: string): boolean => {
+    if (!ownRenames || now || !presence.isPresent(rel)) return false;
+    if (toRel === undefined) {
+      const to = ownRenames.targetOf(nodePath.join(real, rel), pairedRenames);
+      if (to === undefined) return false;
+      toRel = join(nodePath.dirname(rel) === '.' ? '' : nodePath.dirname(rel), nodePath.basename(to));
+    }
+    const h = { rel, toRel, timer: setImmediate(() => !closed && held === h && settleHeld()) };
+    held = h;
+    return true;
+  };
+
+  /** Nothing paired the held event: it counts as an ordinary one. */
+  const settleHeld = (): void => {
+    const h = held;
+    if (!h) return;
+    held = undefined;
+    clearImmediate(h.timer);
+    entryRenamed(h.rel, undefined);
+  };
+
+  /** The event after a held one; returns true when it was consumed. */
+  const resolveHeld = (rel: string, event: string, now: Look | undefined): boolean => {
+    const h = held!;
+    held = undefined;
+    clearImmediate(h.timer);
+    if (event === 'rename' && rel === h.toRel) {
+      // What the old name was is best told by what the new one is now.
+      const was = presence.gone(h.rel);
+      const isDirectory = now?.isDirectory ?? was;
+      report({ kind: 'renamed-old', name: h.rel, isDirectory });
+      presence.set(rel, now ?? { isDirectory: isDirectory ?? false });
+      report({ kind: 'renamed-new', name: rel, isDirectory });
+      if (recursive && isDirectory) {
+        // The directory's watches still report under its old name; its entries are not new.
+        unwatchTree(h.rel);
+        if (now?.isDirectory) watchTree(rel);
+      }
+      return true;
+    }
+    if (rel === h.rel) return event === 'rename' ? holdRename(rel, now, h.toRel) || (entryRenamed(rel, now), true) : false;
+    entryRenamed(h.rel, undefined);
+    return false;
   };
 
   watchTree('');

@@ -11,6 +11,7 @@ import { PathResolver } from './posix-resolve.js';
 import { DirNameIndex, indexedOps } from './dir-name-index.js';
 import { asyncMetadataOps, syncMetadataOps, type MetaOps } from './posix-ops.js';
 import { watchDirectory } from './posix-watch.js';
+import { OwnRenames } from './own-renames.js';
 import { FILETIME_UNIX_EPOCH, fileStatFromStats, filetimeToUnixSeconds, modeForAttributes } from './posix-stat.js';
 import {
   CLIENT_SET_ATTRIBUTES,
@@ -86,6 +87,8 @@ export class PosixBackend implements Backend {
   private readonly ops: MetaOps;
   /** Case-insensitive lookups in big directories without reading them per request. */
   private readonly names = new DirNameIndex();
+  /** Renames made here, which change notify reports as rename pairs. */
+  private readonly renames = new OwnRenames();
   private volumeSerial = 0;
   private volumeCreationTime = 0n;
 
@@ -125,7 +128,7 @@ export class PosixBackend implements Backend {
 
   async watch(path: string, recursive: boolean, onChange: (e: ChangeEvent) => void, onOverflow: () => void): Promise<Watch> {
     const real = await this.existingTarget(path);
-    return watchDirectory(real, recursive, onChange, onOverflow);
+    return watchDirectory(real, recursive, onChange, onOverflow, this.renames);
   }
 
   async resolveCase(path: string): Promise<string | null> {
@@ -251,7 +254,7 @@ export class PosixBackend implements Backend {
       const sameEntry = dst.exists && dst.parentReal === src.parentReal && dst.name === src.name;
       if (sameEntry) {
         // Renaming to another case of its own name is allowed; to exactly itself, a no-op.
-        if (wantedName !== src.name) await this.ops.rename(src.entryPath, wantedPath);
+        if (wantedName !== src.name) await this.renameNoted(src.entryPath, wantedPath);
         return;
       }
       if (dst.exists) {
@@ -259,14 +262,28 @@ export class PosixBackend implements Backend {
         const target = await this.ops.lstat(dst.entryPath);
         // [MS-FSA] 2.1.5.14.11: a directory is never replaced.
         if (target.isDirectory()) fail(Status.ACCESS_DENIED, 'rename target is a directory');
-        await this.ops.rename(src.entryPath, dst.entryPath);
         // Overwrite the existing entry atomically, then give it the requested case.
-        if (dst.name !== wantedName) await this.ops.rename(dst.entryPath, wantedPath);
+        if (dst.name === wantedName) await this.renameNoted(src.entryPath, dst.entryPath);
+        else {
+          await this.ops.rename(src.entryPath, dst.entryPath);
+          await this.ops.rename(dst.entryPath, wantedPath);
+        }
         return;
       }
-      await this.ops.rename(src.entryPath, wantedPath);
+      await this.renameNoted(src.entryPath, wantedPath);
     } catch (err) {
       throw toNtStatusError(err);
+    }
+  }
+
+  private async renameNoted(from: string, to: string): Promise<void> {
+    // Noted first: the inotify events can be handled before the await returns.
+    this.renames.note(from, to);
+    try {
+      await this.ops.rename(from, to);
+    } catch (err) {
+      this.renames.drop(from, to);
+      throw err;
     }
   }
 

@@ -152,7 +152,8 @@ export interface SetTimes {
 
 /** A change seen under a watched directory; `name` is relative to it, '/'-separated. */
 export interface ChangeEvent {
-  kind: 'added' | 'removed' | 'modified';
+  /** 'renamed-old' and 'renamed-new' come in that order, for a rename within one directory. */
+  kind: 'added' | 'removed' | 'modified' | 'renamed-old' | 'renamed-new';
   name: string;
   /** Undefined when not known: an entry gone before the watch could look at it. */
   isDirectory: boolean | undefined;

@@ -17,6 +17,12 @@ export const NotifyFilter = {
   SECURITY: 0x100,
 } as const;
 const METADATA = 0x1fc;
+const NAME_ACTIONS = {
+  added: NotifyAction.ADDED,
+  removed: NotifyAction.REMOVED,
+  'renamed-old': NotifyAction.RENAMED_OLD_NAME,
+  'renamed-new': NotifyAction.RENAMED_NEW_NAME,
+} as const;
 
 export interface NotifyRecord {
   action: number;
@@ -55,7 +61,7 @@ export class NotifyState {
       // An entry gone before the watch could look at it may have been either: report it for either name filter.
       const either = e.isDirectory === undefined && this.filter & (NotifyFilter.FILE_NAME | NotifyFilter.DIR_NAME);
       if (!(this.filter & bit) && !either) return;
-      action = e.kind === 'added' ? NotifyAction.ADDED : NotifyAction.REMOVED;
+      action = NAME_ACTIONS[e.kind];
     }
     const name = e.name.replace(/\//g, '\\');
     // inotify reports one write as several changes (data, attributes, close): a client needs one.
