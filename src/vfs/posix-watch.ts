@@ -304,7 +304,8 @@ export function watchDirectory(
       }
       return true;
     }
-    if (rel === h.rel) return event === 'rename' ? holdRename(rel, now, h.toRel) || (entryRenamed(rel, now), true) : false;
+    // The held event was not the move; this one, for the same name, may be.
+    if (rel === h.rel) return event === 'rename' && holdRename(rel, now, h.toRel);
     entryRenamed(h.rel, undefined);
     return false;
   };
