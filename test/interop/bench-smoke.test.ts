@@ -17,7 +17,8 @@ describe('benchmark smoke run', { skip }, () => {
     const r = await runProcess(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'bench/run.ts'), '--smoke'], { cwd: REPO_ROOT, timeoutMs: 280_000 });
     assert.equal(r.code, 0, describeRun('bench/run.ts --smoke', r));
     const rows = r.stdout.split('\n').filter((l) => / (MB|files)\/s /.test(l));
-    assert.equal(rows.length, 6, `expected 6 figures:\n${r.stdout}`);
+    assert.equal(rows.length, 7, `expected 7 figures:\n${r.stdout}`);
+    assert.ok(rows.some((l) => l.startsWith('4 clients, get of different files')), `no concurrent-clients figure:\n${r.stdout}`);
     for (const row of rows) {
       const figures = [...row.matchAll(/([\d.]+) (?:MB|files)\/s/g)].map((m) => Number(m[1]));
       assert.equal(figures.length, 2, row);
