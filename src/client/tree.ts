@@ -127,7 +127,6 @@ export class Tree {
     await d.close();
   }
 
-  /** Deletes a file or an empty directory (delete-on-close). */
   /**
    * Removes a file or an empty directory. The delete is asked for with SET_INFO rather than
    * DELETE_ON_CLOSE, as Windows does: only SET_INFO reports a directory that is not empty
@@ -156,10 +155,15 @@ export class Tree {
     }
   }
 
-  async readFile(path: string, o: TransferOptions = {}): Promise<Buffer> {
+  /**
+   * The whole file. `into`: a buffer of the file's size to read into (one the caller has touched
+   * already, say) instead of a new one.
+   */
+  async readFile(path: string, o: TransferOptions & { into?: Buffer } = {}): Promise<Buffer> {
     const f = await this.open(path);
     try {
-      const buf = Buffer.alloc(f.info.size);
+      if (o.into && o.into.length !== f.info.size) throw new Error(`${path} is ${f.info.size} bytes, the buffer to read it into ${o.into.length}`);
+      const buf = o.into ?? Buffer.alloc(f.info.size);
       await f.readInto(buf, 0, o);
       return buf;
     } finally {

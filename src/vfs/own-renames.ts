@@ -1,5 +1,11 @@
 import * as nodePath from 'node:path';
 
+interface Noted {
+  from: string;
+  to: string;
+  at: number;
+}
+
 /**
  * Renames the server made itself, so that change notify can report them as Windows does: a rename
  * inside one directory as a RENAMED_OLD_NAME / RENAMED_NEW_NAME pair. inotify pairs the two halves
@@ -9,7 +15,8 @@ import * as nodePath from 'node:path';
  * addition; so does a move to another directory, which Windows reports that way too.
  */
 export class OwnRenames {
-  private readonly byFrom = new Map<string, Array<{ to: string; at: number }>>();
+  /** Oldest first, so expiry drops from the front. */
+  private noted: Noted[] = [];
 
   /** Long enough for a busy event loop to get to the inotify events; a stale entry must not pair a later removal. */
   static readonly TTL_MS = 5_000;
@@ -22,18 +29,14 @@ export class OwnRenames {
   note(from: string, to: string): void {
     if (nodePath.dirname(from) !== nodePath.dirname(to) || from === to) return;
     this.expire();
-    if (this.size() >= OwnRenames.MAX) this.byFrom.clear();
-    const list = this.byFrom.get(from) ?? [];
-    list.push({ to, at: this.now() });
-    this.byFrom.set(from, list);
+    if (this.noted.length >= OwnRenames.MAX) this.noted.shift();
+    this.noted.push({ from, to, at: this.now() });
   }
 
   /** The rename noted did not happen. */
   drop(from: string, to: string): void {
-    const list = this.byFrom.get(from);
-    const i = list?.findIndex((e) => e.to === to) ?? -1;
-    if (i >= 0) list!.splice(i, 1);
-    if (list?.length === 0) this.byFrom.delete(from);
+    const i = this.noted.findIndex((e) => e.from === from && e.to === to);
+    if (i >= 0) this.noted.splice(i, 1);
   }
 
   /**
@@ -43,26 +46,16 @@ export class OwnRenames {
    */
   targetOf(from: string, seen: WeakSet<object>): string | undefined {
     this.expire();
-    for (const e of this.byFrom.get(from) ?? []) {
-      if (seen.has(e)) continue;
-      seen.add(e);
-      return e.to;
-    }
-    return undefined;
-  }
-
-  private size(): number {
-    let n = 0;
-    for (const list of this.byFrom.values()) n += list.length;
-    return n;
+    const e = this.noted.find((n) => n.from === from && !seen.has(n));
+    if (!e) return undefined;
+    seen.add(e);
+    return e.to;
   }
 
   private expire(): void {
     const limit = this.now() - OwnRenames.TTL_MS;
-    for (const [from, list] of this.byFrom) {
-      const keep = list.filter((e) => e.at >= limit);
-      if (keep.length) this.byFrom.set(from, keep);
-      else this.byFrom.delete(from);
-    }
+    let i = 0;
+    while (i < this.noted.length && this.noted[i]!.at < limit) i++;
+    if (i > 0) this.noted = this.noted.slice(i);
   }
 }

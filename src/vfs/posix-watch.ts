@@ -269,7 +269,7 @@ export function watchDirectory(
     if (toRel === undefined) {
       const to = ownRenames.targetOf(nodePath.join(real, rel), pairedRenames);
       if (to === undefined) return false;
-      toRel = join(nodePath.dirname(rel) === '.' ? '' : nodePath.dirname(rel), nodePath.basename(to));
+      toRel = nodePath.relative(real, to);
     }
     const h = { rel, toRel, timer: setImmediate(() => !closed && held === h && settleHeld()) };
     held = h;

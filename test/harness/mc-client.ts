@@ -79,15 +79,7 @@ async function main(a: McClientArgs): Promise<McClientResult> {
     // touches of fresh memory cost this VM ~2.5 s/GiB (free page reporting), which would otherwise
     // be most of what the read phase measures.
     const back = Buffer.allocUnsafe(data.length).fill(0);
-    const r = await phase('read', async (io) => {
-      const f = await c.tree.open(a.path);
-      try {
-        if (f.info.size !== back.length) throw new Error(`${a.path} is ${f.info.size} bytes, ${back.length} were written`);
-        await f.readInto(back, 0, io);
-      } finally {
-        await f.close();
-      }
-    });
+    const r = await phase('read', (io) => c.tree.readFile(a.path, { ...io, into: back }));
     let reboundMs: number | undefined;
     if (a.waitChannelsMs) {
       console.log('io done');
