@@ -7,7 +7,8 @@ import { parsePort } from '../config/values.js';
 import { isLogLevel, LOG_LEVELS } from '../log.js';
 import { CliError } from './errors.js';
 import { MAIN_USAGE, SERVE_USAGE, TRANSFER_USAGE, USER_USAGE } from './usage.js';
-import { get, put } from './transfer.js';
+import { copy } from './copy.js';
+import { isSmbUrl } from './smb-url.js';
 import { startServe } from './serve.js';
 import { resolvePassdbPath, userAdd, userDel, userList } from './user.js';
 import { promptNewPassword, promptPassword, readPasswordFromStream } from './password.js';
@@ -68,6 +69,7 @@ async function dispatch(argv: string[], io: CliIO): Promise<number | undefined> 
       return serveCommand(rest, io);
     case 'user':
       return userCommand(rest, io);
+    case 'copy':
     case 'get':
     case 'put':
       return transferCommand(command, rest, io);
@@ -174,10 +176,24 @@ async function userCommand(args: string[], io: CliIO): Promise<number> {
   }
 }
 
-async function transferCommand(command: 'get' | 'put', args: string[], io: CliIO): Promise<number> {
+function countOption(name: string, v: string | undefined, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new CliError(`--${name}: "${v}" is not a whole number from ${min} to ${max}`, 2, TRANSFER_USAGE);
+  return n;
+}
+
+async function transferCommand(command: 'copy' | 'get' | 'put', args: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parse(
     args,
-    { user: { type: 'string', short: 'U' }, 'password-stdin': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    {
+      user: { type: 'string', short: 'U' },
+      'password-stdin': { type: 'boolean' },
+      channels: { type: 'string' },
+      resume: { type: 'boolean', short: 'c' },
+      retries: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
     TRANSFER_USAGE,
   );
   if (values.help) {
@@ -185,13 +201,15 @@ async function transferCommand(command: 'get' | 'put', args: string[], io: CliIO
     return 0;
   }
   if (positionals.length !== 2) throw new CliError(`${command}: needs a source and a destination`, 2, TRANSFER_USAGE);
+  const [src, dst] = positionals as [string, string];
+  if (command === 'get' && !isSmbUrl(src)) throw new CliError('get: the source must be //HOST[:PORT]/SHARE/PATH', 2, TRANSFER_USAGE);
+  if (command === 'put' && !isSmbUrl(dst)) throw new CliError('put: the destination must be //HOST[:PORT]/SHARE/PATH', 2, TRANSFER_USAGE);
   if (!values.user) throw new CliError(`${command}: -U USER is required`, 2, TRANSFER_USAGE);
+  const channels = countOption('channels', values.channels, 1, 32);
+  const retries = countOption('retries', values.retries, 0, 100);
   const [domain, user] = values.user.includes('/') || values.user.includes('\\') ? values.user.split(/[/\\]/, 2) : ['', values.user];
   const password = values['password-stdin'] ? await readPasswordFromStream(io.stdin) : await promptPassword('Password: ', io.stdin, io.stderr);
-  const cred = { user: user!, domain, password };
-  const [a, b] = positionals as [string, string];
-  if (command === 'get') await get(a, b, cred, { stderr: io.stderr as NodeJS.WritableStream });
-  else await put(a, b, cred, { stderr: io.stderr as NodeJS.WritableStream });
+  await copy(src, dst, { user: user!, domain, password, channels, retries, resume: values.resume }, io.stderr as NodeJS.WritableStream);
   return 0;
 }
 

@@ -7,8 +7,8 @@ Commands:
   user add NAME   add a user, or change its password
   user del NAME   remove a user
   user list       list users
-  get //HOST[:PORT]/SHARE/PATH LOCAL   copy a file from a server
-  put LOCAL //HOST[:PORT]/SHARE/PATH   copy a file to a server
+  copy SRC DST    copy a file to or from a server (one of them //HOST/SHARE/PATH)
+  get REMOTE LOCAL, put LOCAL REMOTE   the same, with the direction checked
 
 Options:
   -h, --help      show help (also: smb3d <command> --help)
@@ -62,14 +62,37 @@ Options:
 ${PASSDB_DEFAULTS}
 `;
 
-export const TRANSFER_USAGE = `Usage: smb3d get //HOST[:PORT]/SHARE/PATH LOCAL -U USER [--password-stdin]
-       smb3d put LOCAL //HOST[:PORT]/SHARE/PATH -U USER [--password-stdin]
+export const TRANSFER_USAGE = `Usage: smb3d copy SRC DST -U USER [options]
+       smb3d get //HOST[:PORT]/SHARE/PATH LOCAL -U USER [options]
+       smb3d put LOCAL //HOST[:PORT]/SHARE/PATH -U USER [options]
 
-Copies one file with smb3d's own SMB 3.1.1 client (signed; sealed when the server asks).
-The password is asked without echo, or read from the first line of stdin with --password-stdin.
-On failure the exit status is 1 and the message names the NTSTATUS.
+Copies one file with smb3d's own SMB 3.1.1 client (signed; sealed when the server
+asks). The side written //HOST[:PORT]/SHARE/PATH is the server's. A destination that
+is a directory, or ends with /, gets the source's name.
+
+With SMB 3 multichannel the client binds more channels to the addresses the server
+advertises and spreads READs and WRITEs over them by link speed; a channel that
+fails is given up and its requests replayed on the others. When the last one fails
+the copy reconnects and goes on where it stopped (--retries times). A copy that
+stopped can be finished later with --resume.
 
 Options:
   -U, --user [DOMAIN/]USER   user to log on as
-  --password-stdin           read the password from stdin
+  --password-stdin           read the password from the first line of stdin
+                             (otherwise it is asked without echo)
+  --channels N               channels in all, 1 to 32 (default 4; fewer when the
+                             server advertises fewer)
+  -c, --resume               go on from what the destination already holds (its
+                             size; an upload rewrites the last 16 MiB to be safe)
+  --retries N                reconnections after a lost connection (default 3)
+  -h, --help                 show this help
+
+Progress goes to stderr: a bar on a terminal, a line per 10% otherwise.
+
+Exit status:
+  0  copied              4  logon refused (user or password)
+  1  other failure       5  share or remote file not found
+  2  usage error         6  access denied or file in use on the server
+  3  server unreachable  7  the local file could not be read or written
+     or connection lost  8  --resume: the destination is larger than the source
 `;

@@ -20,6 +20,8 @@ export interface ConnectOptions extends NegotiateOptions, SessionOptions, Creden
    * (the link came back) or the client closes. Default 1000 ms; 0 never.
    */
   rebindIntervalMs?: number;
+  /** Give up on the first TCP connect after this long (default 0: the operating system's timeout, minutes). */
+  connectTimeoutMs?: number;
 }
 
 export interface ChannelReport {
@@ -45,7 +47,7 @@ export interface SmbClient {
 /** Connect, negotiate, authenticate and connect to one share: the common path in one call. */
 export async function connect(o: ConnectOptions): Promise<SmbClient> {
   const port = o.port ?? 445;
-  const connection = await Connection.connect(o.host, port);
+  const connection = await Connection.connect(o.host, port, o.connectTimeoutMs ?? 0);
   let closing = false;
   const rebindMs = o.rebindIntervalMs ?? 1000;
   // Rebinding runs in the background: IO goes on over the channels left meanwhile.
@@ -88,7 +90,7 @@ export async function connect(o: ConnectOptions): Promise<SmbClient> {
         const first = session.channels.list[0]!;
         const mine = interfaces.find((i) => sameAddress(i.address, connection.remoteAddress));
         if (mine && !first.speed) first.speed = mine.speed;
-        const used = session.channels.list.map((c) => c.connection.remoteAddress);
+        const used = session.channels.alive.map((c) => c.connection.remoteAddress);
         const report: ChannelReport = { added: [], failed: [], interfaces };
         for (const target of chooseChannelTargets(interfaces, extra, used)) {
           try {

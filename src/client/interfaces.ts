@@ -53,21 +53,33 @@ function compressIpv6(groups: string[]): string {
   return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLen).join(':')}`;
 }
 
+/** Channels Windows opens to one RSS-capable interface (ConnectionCountPerRssNetworkInterface); others get one. */
+export const CHANNELS_PER_RSS_INTERFACE = 4;
+
 /**
- * Which advertised addresses to open extra channels to, best first, as Windows orders them: RSS
- * (and RDMA) capable interfaces before others, then by link speed. One channel per address, and
- * none to the address the first channel already uses.
+ * Which advertised addresses to open `extra` more channels to, best first, as Windows orders them:
+ * RSS (and RDMA) capable interfaces before others, then by link speed. Every address gets one
+ * channel before any gets a second; an RSS-capable one takes up to four in all (its receive
+ * queues spread them over CPUs), another only one. `alreadyUsed` counts channels already bound,
+ * by address.
  */
 export function chooseChannelTargets(list: ServerInterface[], extra: number, alreadyUsed: string[]): ServerInterface[] {
-  const seen = new Set(alreadyUsed.map(normalise));
-  const ranked = [...list].sort((a, b) => Number(b.rss) - Number(a.rss) || b.speed - a.speed || a.family - b.family);
+  const ranked: ServerInterface[] = [];
+  for (const it of [...list].sort((a, b) => Number(b.rss) - Number(a.rss) || b.speed - a.speed || a.family - b.family)) {
+    if (!ranked.some((r) => normalise(r.address) === normalise(it.address))) ranked.push(it);
+  }
+  const count = new Map<string, number>();
+  for (const a of alreadyUsed) count.set(normalise(a), (count.get(normalise(a)) ?? 0) + 1);
   const out: ServerInterface[] = [];
-  for (const it of ranked) {
-    if (out.length >= extra) break;
-    const key = normalise(it.address);
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push(it);
+  for (let round = 0; round < CHANNELS_PER_RSS_INTERFACE && out.length < extra; round++) {
+    for (const it of ranked) {
+      if (out.length >= extra) break;
+      const key = normalise(it.address);
+      const have = count.get(key) ?? 0;
+      if (have > round || have >= (it.rss ? CHANNELS_PER_RSS_INTERFACE : 1)) continue;
+      count.set(key, have + 1);
+      out.push(it);
+    }
   }
   return out;
 }

@@ -58,11 +58,18 @@ test('decodeInterfaceInfo reads what the server encodes (IPv4 and IPv6)', () => 
   assert.throws(() => decodeInterfaceInfo(bad), RangeError);
 });
 
-test('chooseChannelTargets: RSS first, then speed; never an address already in use', () => {
+test('chooseChannelTargets: RSS first, then speed; one channel per address before a second; up to 4 on RSS, 1 elsewhere', () => {
   const it = (address: string, speed: number, rss = false) => ({ ifIndex: 1, rdma: false, family: 4 as const, address, speed, rss });
   const list = [it('10.0.0.1', 1e9), it('10.0.0.2', 1e10), it('10.0.0.3', 1e9, true), it('10.0.0.4', 25e9), it('10.0.0.2', 1e10)];
   assert.deepEqual(chooseChannelTargets(list, 2, ['::ffff:10.0.0.4']).map((t) => t.address), ['10.0.0.3', '10.0.0.2']);
-  assert.deepEqual(chooseChannelTargets(list, 9, []).map((t) => t.address), ['10.0.0.3', '10.0.0.4', '10.0.0.2', '10.0.0.1']);
+  assert.deepEqual(chooseChannelTargets(list, 9, []).map((t) => t.address), ['10.0.0.3', '10.0.0.4', '10.0.0.2', '10.0.0.1', '10.0.0.3', '10.0.0.3', '10.0.0.3']);
+  // Four RSS links, one channel on the first: the next three go to the other links, not to the first again.
+  const four = [1, 2, 3, 4].map((k) => it(`10.77.${k}.1`, 1e9, true));
+  assert.deepEqual(chooseChannelTargets(four, 3, ['10.77.1.1']).map((t) => t.address), ['10.77.2.1', '10.77.3.1', '10.77.4.1']);
+  assert.deepEqual(chooseChannelTargets(four, 5, ['10.77.1.1']).map((t) => t.address), ['10.77.2.1', '10.77.3.1', '10.77.4.1', '10.77.1.1', '10.77.2.1']);
+  // One RSS address already carrying four channels takes no more; a non-RSS one in use none.
+  assert.deepEqual(chooseChannelTargets([it('10.0.0.3', 1e9, true)], 3, Array(4).fill('10.0.0.3')), []);
+  assert.deepEqual(chooseChannelTargets([it('10.0.0.1', 1e9)], 3, ['10.0.0.1']), []);
 });
 
 test('client queries the interfaces and binds channels; IO spreads over all of them', async () => {
@@ -70,11 +77,10 @@ test('client queries the interfaces and binds channels; IO spreads over all of t
   try {
     const ifs = await c.tree.queryNetworkInterfaces();
     assert.deepEqual(ifs.map((i) => [i.address, i.speed, i.rss]), [['127.0.0.1', 1e10, true]]);
-    const none = await c.addChannels(3);
-    assert.equal(none.added.length, 0, 'the only advertised address is the one in use');
     const before = bound();
-    // One advertised address, so bind to it directly: several channels on one address are legal.
-    for (let i = 0; i < 3; i++) await c.session.bindChannel('127.0.0.1', 1e10);
+    // One advertised address, RSS-capable: it takes up to four channels, as Windows opens them.
+    const report = await c.addChannels(5);
+    assert.deepEqual(report.added.map((ch) => ch.connection.remoteAddress?.replace(/^::ffff:/, '')), ['127.0.0.1', '127.0.0.1', '127.0.0.1']);
     assert.equal(bound() - before, 3, 'the server logs each bind');
     assert.equal(c.session.channels.alive.length, 4);
     const data = randomBytes(8 * 1024 * 1024);
@@ -334,10 +340,10 @@ for (const [name, extra] of [
 }
 
 test('connect({ channels }) binds to advertised addresses only; 2.1 cannot bind', async () => {
-  // The only advertised address is the one in use, so there is nothing more to bind.
-  const c = await connect(opts({ channels: 4 }));
+  // The only advertised address is the one in use and RSS-capable: four channels at most, all to it.
+  const c = await connect(opts({ channels: 6 }));
   try {
-    assert.equal(c.session.channels.list.length, 1);
+    assert.equal(c.session.channels.list.length, 4);
     assert.equal(c.session.channels.list[0]!.speed, 1e10, 'the first channel takes its speed from the advertisement');
   } finally {
     await c.close();
