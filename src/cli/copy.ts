@@ -69,7 +69,8 @@ async function withReconnect(u: SmbUrl, o: CopyOptions, notes: () => ProgressSin
         connectTimeoutMs: 10_000,
       });
       await body(client);
-      await client.close();
+      // The copy is done; a logoff that fails changes nothing about that.
+      await client.close().catch(() => undefined);
       return;
     } catch (e) {
       client?.connection.close();
