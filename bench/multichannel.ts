@@ -110,6 +110,13 @@ interface Figures {
 console.error(`uptime at start: ${uptime()}`);
 const lab = await createLab({ links, rateMbit: rate || undefined, label: 'bench', prefix: 'mcb' });
 const targets: Target[] = [];
+// Ctrl-C (or a SIGTERM from bench/all.ts) must not leave servers or the lab's namespaces behind.
+const stopAll = () =>
+  void Promise.allSettled(targets.map((t) => t.stop()))
+    .then(() => lab.destroy())
+    .finally(() => process.exit(130));
+process.once('SIGINT', stopAll);
+process.once('SIGTERM', stopAll);
 const figures: Record<string, Figures> = {};
 try {
   for (const n of serverNames) {
