@@ -15,6 +15,7 @@
 //   npx tsc -p tsconfig.json && node --import tsx bench/multichannel.ts [--links 4] [--rate 200]
 //        [--size 32] [--rounds 5] [--failover-size 1024] [--failover-rounds 3]
 //        [--failover-cut both|replies] [--chunk KiB] [--servers smb3d,smbd] [--markdown out.md]
+//        [--json figures.json]
 //
 // Root only (network namespaces; smbd needs Debian's samba). --failover-size 0 skips failover.
 import { execFileSync } from 'node:child_process';
@@ -27,6 +28,7 @@ import { createLab, type Lab } from '../test/harness/lab.js';
 import { smbdAvailable } from '../test/harness/smbd.js';
 import { runClient, runClientLive, smb3dWrites, smbdWrites, startSmb3dInLab, startSmbdInLab, SMBD_LAB_PORT } from '../test/harness/mc-run.js';
 import type { McClientArgs, McClientResult } from '../test/harness/mc-client.js';
+import type { MultichannelFigures } from './figures.js';
 
 const { values } = parseArgs({
   options: {
@@ -40,6 +42,7 @@ const { values } = parseArgs({
     'failover-cut': { type: 'string', default: 'both' },
     chunk: { type: 'string', default: '1024' },
     markdown: { type: 'string' },
+    json: { type: 'string' },
   },
 });
 const links = Number(values.links);
@@ -107,6 +110,13 @@ interface Figures {
 console.error(`uptime at start: ${uptime()}`);
 const lab = await createLab({ links, rateMbit: rate || undefined, label: 'bench', prefix: 'mcb' });
 const targets: Target[] = [];
+// Ctrl-C (or a SIGTERM from bench/all.ts) must not leave servers or the lab's namespaces behind.
+const stopAll = () =>
+  void Promise.allSettled(targets.map((t) => t.stop()))
+    .then(() => lab.destroy())
+    .finally(() => process.exit(130));
+process.once('SIGINT', stopAll);
+process.once('SIGTERM', stopAll);
 const figures: Record<string, Figures> = {};
 try {
   for (const n of serverNames) {
@@ -178,38 +188,60 @@ async function failover(t: Target, a: McClientArgs) {
 }
 
 const sum = rate * links;
-const share = (v: number) => (rate ? `${((100 * v) / sum).toFixed(0)}%` : '-');
+/** Share of the summed link rates N channels should carry (issue 5), in percent. */
+const AGGREGATE_TARGET = 90;
+const pct = (v: number) => (rate ? (100 * v) / sum : null);
+const share = (v: number | null) => (v === null ? '-' : `${v.toFixed(0)}%`);
+const header = `${links} links at ${rate || 'unlimited'} Mbit/s each; ${chunkKiB} KiB READs/WRITEs; ${sizeMiB} MiB file, median of ${rounds} rounds; failover: ${foSizeMiB} MiB, median of ${foRounds} rounds, cut ${foCut === 'both' ? 'both directions' : "the server's replies only"}; at the end: \`${uptime()}\``;
+const aggregate = Object.entries(figures).flatMap(([name, f]) =>
+  [1, links].map((ch) => {
+    const putMbit = mbps(sizeMiB, median(f.write[ch]!));
+    const getMbit = mbps(sizeMiB, median(f.read[ch]!));
+    return { server: name, channels: ch, putMbit, getMbit, putShare: pct(putMbit), getShare: pct(getMbit), target: ch === links && rate ? AGGREGATE_TARGET : null };
+  }),
+);
 const out: string[] = [];
 out.push(
-  `${links} links at ${rate || 'unlimited'} Mbit/s each; ${chunkKiB} KiB READs/WRITEs; ${sizeMiB} MiB file, median of ${rounds} rounds; failover: ${foSizeMiB} MiB, median of ${foRounds} rounds, cut ${foCut === 'both' ? 'both directions' : "the server's replies only"}; at the end: \`${uptime()}\``,
+  header,
   '',
   `| server | channels | put Mbit/s | get Mbit/s | put, share of ${rate ? `${sum} Mbit/s` : 'the links'} | get, share |`,
   '| --- | ---: | ---: | ---: | ---: | ---: |',
 );
-for (const [name, f] of Object.entries(figures)) {
-  for (const ch of [1, links]) {
-    const w = mbps(sizeMiB, median(f.write[ch]!));
-    const rd = mbps(sizeMiB, median(f.read[ch]!));
-    out.push(`| ${name} | ${ch} | ${w.toFixed(0)} | ${rd.toFixed(0)} | ${share(w)} | ${share(rd)} |`);
-  }
+for (const a of aggregate) {
+  out.push(`| ${a.server} | ${a.channels} | ${a.putMbit.toFixed(0)} | ${a.getMbit.toFixed(0)} | ${share(a.putShare)} | ${share(a.getShare)} |`);
 }
+const failoverRows = foRounds
+  ? Object.entries(figures).map(([name, f]) => {
+      const fo = f.failover;
+      return { name, fo, putMbit: mbps(foSizeMiB, median(fo.map((x) => x.writeMs))), getMbit: mbps(foSizeMiB, median(fo.map((x) => x.readMs))), roundsOk: fo.filter((x) => x.ok).length };
+    })
+  : [];
 if (foRounds) {
   out.push(
     '',
     `| server | failover put Mbit/s | get Mbit/s | IO stall put / get (s) | cut link given up after (s) | WRITEs executed on the server | replays sent | rounds ok |`,
     '| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |',
   );
-  for (const [name, f] of Object.entries(figures)) {
-    const fo = f.failover;
+  for (const { name, fo, putMbit, getMbit, roundsOk } of failoverRows) {
     const e = fo.map((x) => x.executed);
     const exec = e
       .map((x) => (x.bytes !== undefined ? `${x.writes} WRITEs, ${x.bytes} B, ${x.replaysSkipped} of ${x.replays} replays skipped` : `${x.writes} pwrite`))
       .join('; ');
     out.push(
-      `| ${name} | ${mbps(foSizeMiB, median(fo.map((x) => x.writeMs))).toFixed(0)} | ${mbps(foSizeMiB, median(fo.map((x) => x.readMs))).toFixed(0)} | ${(median(fo.map((x) => x.writeStallMs)) / 1000).toFixed(2)} / ${(median(fo.map((x) => x.readStallMs)) / 1000).toFixed(2)} | ${(median(fo.map((x) => x.givenUpMs)) / 1000).toFixed(2)} | ${exec} | ${fo.map((x) => x.replays).join(', ')} | ${fo.filter((x) => x.ok).length} of ${fo.length}${fo.some((x) => !x.ok) ? ` (${fo.map((x) => x.note).filter(Boolean).join('; ')})` : ''} |`,
+      `| ${name} | ${putMbit.toFixed(0)} | ${getMbit.toFixed(0)} | ${(median(fo.map((x) => x.writeStallMs)) / 1000).toFixed(2)} / ${(median(fo.map((x) => x.readStallMs)) / 1000).toFixed(2)} | ${(median(fo.map((x) => x.givenUpMs)) / 1000).toFixed(2)} | ${exec} | ${fo.map((x) => x.replays).join(', ')} | ${roundsOk} of ${fo.length}${fo.some((x) => !x.ok) ? ` (${fo.map((x) => x.note).filter(Boolean).join('; ')})` : ''} |`,
     );
   }
 }
 const table = `${out.join('\n')}\n`;
 console.log(table);
 if (values.markdown) await writeFile(values.markdown, table);
+if (values.json) {
+  const json: MultichannelFigures = {
+    header,
+    links,
+    rateMbit: rate,
+    aggregate,
+    failover: failoverRows.map((r) => ({ server: r.name, putMbit: r.putMbit, getMbit: r.getMbit, roundsOk: r.roundsOk, rounds: r.fo.length })),
+  };
+  await writeFile(values.json, `${JSON.stringify(json, null, 2)}\n`);
+}

@@ -1,7 +1,7 @@
 // smb3d beside Samba's smbd, measured in the same run on the same machine (issue 5).
 //
 //   npx tsc -p tsconfig.json && node --import tsx bench/run.ts [--rounds 5] [--size 2048] [--files 10000]
-//        [--markdown bench/results.md] [--smoke]
+//        [--markdown bench/results.md] [--json figures.json] [--smoke]
 //
 // Each figure is the median of --rounds rounds; within a round the two servers take turns, so
 // drift on a shared machine hits both alike. Throughput comes from smbclient's own report of the
@@ -19,6 +19,7 @@ import { startSmb3d, type Smb3dHandle } from '../test/harness/server.js';
 import { startSmbd, smbdAvailable, vfsModuleAvailable, type SmbdHandle } from '../test/harness/smbd.js';
 import { runSmbclient } from '../test/harness/peers.js';
 import { describeRun } from '../test/harness/proc.js';
+import { finiteOrNull, type RunFigures } from './figures.js';
 
 interface Target {
   name: 'smb3d' | 'smbd';
@@ -47,6 +48,7 @@ async function main(): Promise<void> {
       size: { type: 'string', default: '2048' },
       files: { type: 'string', default: '10000' },
       markdown: { type: 'string' },
+      json: { type: 'string' },
       smoke: { type: 'boolean', default: false },
       only: { type: 'string' },
     },
@@ -116,6 +118,25 @@ async function main(): Promise<void> {
       const md = [`# Benchmark`, '', `- ${header}`, ...notes.map((n) => `- ${n}`), '- medians; ± is half the range of the rounds', '', ...asMarkdown(table), ''].join('\n');
       await writeFile(values.markdown, md);
       console.log(`wrote ${values.markdown}`);
+    }
+    if (values.json) {
+      const json: RunFigures = {
+        header,
+        notes,
+        figures: rows.map((r) => ({
+          key: r.f.key,
+          label: r.f.label,
+          unit: r.f.unit,
+          smb3d: r.a,
+          smbd: r.b,
+          spreadSmb3d: r.spreadA,
+          spreadSmbd: r.spreadB,
+          ratio: finiteOrNull(r.ratio),
+          target: r.f.target,
+          met: r.ratio >= r.f.target,
+        })),
+      };
+      await writeFile(values.json, `${JSON.stringify(json, null, 2)}\n`);
     }
     for (const r of rows) if (!(r.a > 0) || !(r.b > 0)) throw new Error(`${r.f.label}: no figure measured`);
   } finally {
