@@ -4,11 +4,13 @@
 // of both tables and one SVG chart of the figures.
 //
 //   npx tsc -p tsconfig.json && node --import tsx bench/all.ts [--out bench/results] [--smoke]
-//        [--rounds N] [--size MiB] [--files N] [--rate Mbit] [--links N] [--skip-multichannel]
+//        [--rounds N] [--size MiB] [--files N] [--rate Mbit] [--links N] [--mc-size MiB]
+//        [--failover-size MiB] [--skip-multichannel]
 //
 // writes <out>.md and <out>.svg. --rounds goes to every figure of both (run.ts's rounds,
 // multichannel.ts's rounds and failover rounds); without it each keeps its own default. --size and
-// --files are run.ts's file size and small-file count; --rate and --links are the lab's. --smoke:
+// --files are run.ts's file size and small-file count; --rate, --links, --mc-size and
+// --failover-size are the lab's (default 4 x 1000 Mbit/s, 1 GiB for both, as issue 5 asks). --smoke:
 // one round of each at tiny sizes, as the test command runs it. Root, and Debian's samba
 // (scripts/install-peers.sh); the multichannel part is skipped, with a note, where network
 // namespaces cannot be made.
@@ -29,7 +31,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MC_SMOKE = ['--links', '3', '--rate', '200', '--size', '4', '--rounds', '1', '--failover-size', '16', '--failover-rounds', '1'];
 
 const USAGE = `node --import tsx bench/all.ts [--out bench/results] [--smoke] [--rounds N] [--size MiB] [--files N]
-    [--rate Mbit] [--links N] [--skip-multichannel]     (npm run bench -- ...; npx tsc -p tsconfig.json first)`;
+    [--rate Mbit] [--links N] [--mc-size MiB] [--failover-size MiB] [--skip-multichannel]
+    (defaults: the issue's lab, 4 links of 1000 Mbit/s, 1024 MiB transfers; npm run bench -- ...; npx tsc -p tsconfig.json first)`;
 
 interface Part<F> {
   title: string;
@@ -48,8 +51,10 @@ async function main(): Promise<void> {
       rounds: { type: 'string' },
       size: { type: 'string' },
       files: { type: 'string' },
-      rate: { type: 'string' },
+      rate: { type: 'string', default: '1000' },
       links: { type: 'string' },
+      'mc-size': { type: 'string', default: '1024' },
+      'failover-size': { type: 'string', default: '1024' },
       'skip-multichannel': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -59,7 +64,7 @@ async function main(): Promise<void> {
     return;
   }
   // Checked here, so that a typo does not cost a whole first benchmark before the second refuses it.
-  const want = { rounds: 'count', files: 'count', links: 'count', size: 'positive', rate: 'zero or more' } as const;
+  const want = { rounds: 'count', files: 'count', links: 'count', size: 'positive', rate: 'zero or more', 'mc-size': 'positive', 'failover-size': 'zero or more' } as const;
   for (const [k, kind] of Object.entries(want)) {
     const v = values[k as keyof typeof want];
     const n = Number(v);
@@ -86,10 +91,11 @@ async function main(): Promise<void> {
       : [
           ...opt('links', values.links),
           ...opt('rate', values.rate),
+          ...opt('size', values['mc-size']),
           ...opt('rounds', values.rounds),
           ...opt('failover-rounds', values.rounds),
           // Failover cuts links 2 and 3.
-          ...(values.links !== undefined && Number(values.links) < 3 ? ['--failover-size', '0'] : []),
+          ...opt('failover-size', values.links !== undefined && Number(values.links) < 3 ? '0' : values['failover-size']),
         ];
     const why = values['skip-multichannel'] ? '--skip-multichannel' : await labUnavailable();
     const mcTitle = 'our client, 1 vs N channels and failover, in the netns lab';
