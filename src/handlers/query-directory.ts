@@ -68,9 +68,8 @@ async function dropVanished(open: Open, cursor: DirectoryCursor, window: number)
   while (checked < window && cursor.next + checked < cursor.entries.length) {
     const from = cursor.next + checked;
     const slice = cursor.entries.slice(from, cursor.next + window);
-    const alive = await Promise.all(
-      slice.map(async (e) => e.name === '.' || e.name === '..' || (await backend.stat(open.path ? `${open.path}/${e.name}` : e.name).catch(() => null)) !== null),
-    );
+    const exists = async (path: string) => (backend.exists ? backend.exists(path) : (await backend.stat(path).catch(() => null)) !== null);
+    const alive = await Promise.all(slice.map((e) => e.name === '.' || e.name === '..' || exists(open.path ? `${open.path}/${e.name}` : e.name)));
     const kept = slice.filter((_, i) => alive[i]);
     cursor.entries.splice(from, slice.length, ...kept);
     checked += kept.length;

@@ -14,6 +14,8 @@ import { Status, fail } from '../protocol/status.js';
 import { getXattr, listXattrs, removeXattr, setXattr, type XattrTarget } from '../native/libc.js';
 import { errnoCode, toNtStatusError } from './errno.js';
 import type { ExtraEntry, ExtraKind, ExtraStore } from './types.js';
+import { eaSizeFromEntries } from './ea-size.js';
+import { readMeta, writeMeta } from './posix-meta.js';
 
 const PREFIX: Record<ExtraKind, string> = { stream: 'user.smb3d.s.', ea: 'user.smb3d.e.', ntacl: 'user.smb3d.ntacl' };
 /** XATTR_NAME_MAX. */
@@ -83,11 +85,28 @@ export class XattrExtraStore implements ExtraStore {
     } catch (err) {
       mapError(err);
     }
+    if (kind === 'ea') this.noteEaSize();
   }
 
   remove(kind: ExtraKind, name: string): void {
     try {
       removeXattr(this.target, xattrName(kind, name));
+    } catch (err) {
+      mapError(err);
+    }
+    if (kind === 'ea') this.noteEaSize();
+  }
+
+  /**
+   * Keeps the EA size in the file's metadata record (posix-meta.ts), so that listings read one
+   * xattr instead of listing them all. A file without a record gets none here: its listings
+   * list its xattrs, as for any file smb3d did not make.
+   */
+  private noteEaSize(): void {
+    const rec = readMeta(this.target);
+    if (!rec) return;
+    try {
+      writeMeta(this.target, { ...rec, eaSize: eaSizeFromEntries(this.list('ea')) });
     } catch (err) {
       mapError(err);
     }

@@ -3,14 +3,16 @@
  *
  * `user.smb3d` holds a small versioned little-endian record:
  *   0  u8   version (1)
- *   1  u8   flags: 1 = creationTime valid, 2 = changeTime override valid
+ *   1  u8   flags: 1 = creationTime valid, 2 = changeTime override valid, 4 = EA size valid
  *   2  u16  reserved (0)
  *   4  u32  DOS attributes (STORED_ATTRIBUTES bits only)
  *   8  u64  creation time, FILETIME
  *   16 u64  change time override, FILETIME
  *   24 i64  the file's mtime when the override was set: seconds since the Unix epoch
  *   32 u32  ... and nanoseconds (a single i64 of ns would end in 2262; ext4 goes to 2446)
- *   36 u32  reserved (0)
+ *   36 u32  EaSize of the file's EAs (ea-size.ts), kept by every EA change made through
+ *            XattrExtraStore, so that a listing need not list the file's xattrs; a record without
+ *            flag 4 (written before it existed) makes the reader list them
  * Readers accept longer records of version 1 (fields may be appended) and ignore other versions.
  *
  * Rules, since Linux owns some of these facts:
@@ -38,6 +40,7 @@ const RECORD_SIZE = 40;
 const NS_PER_S = 1_000_000_000n;
 const HAS_CREATION = 1;
 const HAS_CHANGE = 2;
+const HAS_EA_SIZE = 4;
 
 /** The DOS attributes a client may set and we keep; the rest describe storage we do not have. */
 export const STORED_ATTRIBUTES =
@@ -63,6 +66,8 @@ export interface MetaRecord {
   changeTime?: bigint;
   /** mtime (ns) at the moment changeTime was set; the override holds while mtime equals it. */
   changeMtimeNs?: bigint;
+  /** EaSize of the file's EAs, when the record keeps it. */
+  eaSize?: number;
 }
 
 export function encodeMeta(rec: MetaRecord): Buffer {
@@ -80,6 +85,10 @@ export function encodeMeta(rec: MetaRecord): Buffer {
     const [sec, nsec] = splitNs(rec.changeMtimeNs);
     buf.writeBigInt64LE(BigInt.asIntN(64, sec), 24);
     buf.writeUInt32LE(Number(nsec), 32);
+  }
+  if (rec.eaSize !== undefined) {
+    flags |= HAS_EA_SIZE;
+    buf.writeUInt32LE(rec.eaSize >>> 0, 36);
   }
   buf.writeUInt8(flags, 1);
   return buf;
@@ -106,6 +115,7 @@ export function decodeMeta(buf: Buffer): MetaRecord | null {
     rec.changeTime = buf.readBigUInt64LE(16);
     rec.changeMtimeNs = buf.readBigInt64LE(24) * NS_PER_S + BigInt(buf.readUInt32LE(32));
   }
+  if (flags & HAS_EA_SIZE) rec.eaSize = buf.readUInt32LE(36);
   return rec;
 }
 
@@ -167,7 +177,7 @@ export function fileStatWithMeta(st: BigIntStats, rec: MetaRecord | null): FileS
   const isDirectory = st.isDirectory();
   const changeOverride =
     rec?.changeTime !== undefined && rec.changeMtimeNs !== undefined && rec.changeMtimeNs === st.mtimeNs;
-  return {
+  const out: FileStat = {
     isDirectory,
     size: isDirectory ? 0n : st.size,
     allocationSize: isDirectory ? 0n : st.blocks * 512n,
@@ -179,6 +189,8 @@ export function fileStatWithMeta(st: BigIntStats, rec: MetaRecord | null): FileS
     fileId: st.ino,
     nlink: Number(st.nlink),
   };
+  if (rec?.eaSize !== undefined) out.eaSize = rec.eaSize;
+  return out;
 }
 
 /** How the backend and its handles turn a stat (plus the file's xattr, when in use) into a FileStat. */

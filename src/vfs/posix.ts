@@ -126,6 +126,16 @@ export class PosixBackend implements Backend {
     return this.toFileStat(await this.statOf(real), { path: real, follow: false });
   }
 
+  async exists(path: string): Promise<boolean> {
+    // Callers pass on-disk names (a listing's own); a parent that is a link out of the share was
+    // refused when the directory was opened, and only a yes or no comes back.
+    try {
+      return (await this.ops.lstatIfExists(nodePath.join(this.resolver.rootReal, ...this.resolver.components(path)))) !== undefined;
+    } catch {
+      return false;
+    }
+  }
+
   async watch(path: string, recursive: boolean, onChange: (e: ChangeEvent) => void, onOverflow: () => void): Promise<Watch> {
     const real = await this.existingTarget(path);
     return watchDirectory(real, recursive, onChange, onOverflow, this.renames);
@@ -184,7 +194,7 @@ export class PosixBackend implements Backend {
     try {
       if (xattrs) {
         const st = await this.ops.fstat(fd);
-        this.storeMeta({ fd }, { attributes: attrs, creationTime: defaultCreationTime(st) });
+        this.storeMeta({ fd }, { attributes: attrs, creationTime: defaultCreationTime(st), eaSize: 0 });
       }
       // Also undoes the umask, which may have cleared bits that carry DOS attributes.
       await this.ops.fchmod(fd, mode);
@@ -209,7 +219,7 @@ export class PosixBackend implements Backend {
     if (!this.capabilities.xattrs) return;
     try {
       const st = await this.ops.lstat(entry.entryPath);
-      this.storeMeta({ path: entry.entryPath, follow: false }, { attributes, creationTime: defaultCreationTime(st) });
+      this.storeMeta({ path: entry.entryPath, follow: false }, { attributes, creationTime: defaultCreationTime(st), eaSize: 0 });
     } catch (err) {
       await this.ops.rmdir(entry.entryPath).catch(() => undefined);
       throw toNtStatusError(err);
@@ -333,7 +343,8 @@ export class PosixBackend implements Backend {
         if (!this.resolver.isInside(target)) return null;
       }
       const st = this.toFileStat(await this.ops.stat(target), { path: target, follow: false });
-      if (this.capabilities.xattrs) st.eaSize = eaSizeFromEntries(new XattrExtraStore({ path: target, follow: false }).list('ea'));
+      // The record keeps the EA size where smb3d made the file; only others need their xattrs listed.
+      if (this.capabilities.xattrs && st.eaSize === undefined) st.eaSize = eaSizeFromEntries(new XattrExtraStore({ path: target, follow: false }).list('ea'));
       return st;
     } catch {
       return null;

@@ -3,7 +3,9 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { PassThrough } from 'node:stream';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -11,6 +13,7 @@ import { connect, SmbError } from '../../src/index.js';
 import { Cipher } from '../../src/protocol/constants.js';
 import type { ConnectOptions } from '../../src/client/index.js';
 import { skipUnlessSmbd, startSmbd, type SmbdHandle } from '../harness/smbd.js';
+import { run } from '../../src/cli/run.js';
 
 describe('client against smbd', { skip: skipUnlessSmbd() }, () => {
   let smbd: SmbdHandle;
@@ -85,6 +88,44 @@ describe('client against smbd', { skip: skipUnlessSmbd() }, () => {
       await c.tree.rm('big.bin');
     } finally {
       await c.close();
+    }
+  });
+  it('smb3d copy: up, down, --resume both ways, and the exit statuses smbd causes', { timeout: 120_000 }, async () => {
+    const local = await mkdtemp(path.join(os.tmpdir(), 'smb3d-copy-smbd-'));
+    // One channel: without an "interfaces" line smbd advertises the host's own addresses, and
+    // the tests send nothing beyond loopback.
+    const smb3d = async (args: string[], password = smbd.password) => {
+      const stderr = new PassThrough();
+      let err = '';
+      stderr.on('data', (d) => (err += d));
+      const io = { stdin: Readable.from([`${password}\n`]), stdout: new PassThrough(), stderr };
+      const code = await run([...args, '-U', smbd.user, '--password-stdin', '--channels', '1'], io);
+      return { code, err };
+    };
+    const url = `//127.0.0.1:${smbd.port}/share`;
+    try {
+      const data = randomBytes(24 * 1024 * 1024 + 7);
+      await writeFile(path.join(local, 'up.bin'), data);
+      const up = await smb3d(['copy', path.join(local, 'up.bin'), `${url}/up.bin`]);
+      assert.equal(up.code, 0, up.err);
+      assert.deepEqual(await readFile(path.join(smbd.shareDir, 'up.bin')), data);
+      // A partial download whose prefix is zeros: --resume keeps it and fetches only the rest.
+      await writeFile(path.join(local, 'down.bin'), Buffer.alloc(5 * 1024 * 1024));
+      const down = await smb3d(['copy', `${url}/up.bin`, path.join(local, 'down.bin'), '--resume']);
+      assert.equal(down.code, 0, down.err);
+      const got = await readFile(path.join(local, 'down.bin'));
+      assert.ok(got.subarray(0, 5 * 1024 * 1024).equals(Buffer.alloc(5 * 1024 * 1024)) && got.subarray(5 * 1024 * 1024).equals(data.subarray(5 * 1024 * 1024)));
+      // A partial upload: 20 MiB there, of which the first 4 MiB lie outside the 16 MiB rewrite window.
+      await writeFile(path.join(smbd.shareDir, 'up.bin'), Buffer.concat([Buffer.alloc(4 * 1024 * 1024), data.subarray(4 * 1024 * 1024, 20 * 1024 * 1024)]));
+      const resumed = await smb3d(['put', path.join(local, 'up.bin'), `${url}/up.bin`, '-c']);
+      assert.equal(resumed.code, 0, resumed.err);
+      assert.match(resumed.err, /resuming at byte 4194304/);
+      const there = await readFile(path.join(smbd.shareDir, 'up.bin'));
+      assert.ok(there.subarray(4 * 1024 * 1024).equals(data.subarray(4 * 1024 * 1024)) && there.length === data.length);
+      assert.equal((await smb3d(['get', `${url}/nope`, path.join(local, 'x')])).code, 5);
+      assert.equal((await smb3d(['get', `${url}/up.bin`, path.join(local, 'x')], 'wrong')).code, 4);
+    } finally {
+      await rm(local, { recursive: true, force: true });
     }
   });
 });

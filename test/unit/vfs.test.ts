@@ -378,6 +378,34 @@ test('metadata record codec', () => {
   assert.equal(decodeMeta(v2), null);
   assert.equal(decodeMeta(buf.subarray(0, 39)), null);
   assert.deepEqual(decodeMeta(Buffer.concat([buf, Buffer.alloc(8)])), rec);
+  // The EA size is kept only when given (flag 4); 0 is a size, not an absence.
+  assert.deepEqual(decodeMeta(encodeMeta({ attributes: 0, eaSize: 0 })), { attributes: 0, eaSize: 0 });
+  assert.deepEqual(decodeMeta(encodeMeta({ ...rec, eaSize: 45 })), { ...rec, eaSize: 45 });
+});
+
+test('listings take EaSize from the record, which EA changes keep; files without a record have their xattrs listed', async () => {
+  const h = await be.createFile('ea-kept.txt', { read: true, write: true }, 0);
+  try {
+    assert.equal(readMeta({ path: path.join(root, 'ea-kept.txt') })!.eaSize, 0, 'a new file records that it has no EAs');
+    const store = h.extras!();
+    store.set('ea', 'EAONE', Buffer.concat([Buffer.from([0]), Buffer.from('VALUE1')]));
+    const listed = async () => (await be.readdir('')).find((e) => e.name === 'ea-kept.txt')!.stat.eaSize;
+    const withOne = await listed();
+    assert.ok(withOne! > 0);
+    assert.equal(readMeta({ path: path.join(root, 'ea-kept.txt') })!.eaSize, withOne);
+    store.remove('ea', 'EAONE');
+    assert.equal(await listed(), 0);
+  } finally {
+    await h.close();
+    await be.unlink('ea-kept.txt');
+  }
+  // Made outside the backend: an EA xattr and no record; the listing finds the EA by listing.
+  await fsp.writeFile(path.join(root, 'ea-outside.txt'), 'x');
+  setXattr({ path: path.join(root, 'ea-outside.txt') }, 'user.smb3d.e.EAONE', Buffer.concat([Buffer.from([0]), Buffer.from('VALUE1')]));
+  assert.equal(readMeta({ path: path.join(root, 'ea-outside.txt') }), null);
+  const outside = (await be.readdir('')).find((e) => e.name === 'ea-outside.txt')!.stat.eaSize;
+  await fsp.unlink(path.join(root, 'ea-outside.txt'));
+  assert.ok(outside! > 0, `EaSize ${outside}`);
 });
 
 test('xattrs are detected on the share', () => {

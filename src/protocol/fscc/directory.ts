@@ -56,16 +56,20 @@ export function encodeDirectoryEntries(
   }
   const count = names.length;
   const buf = Buffer.alloc(end);
+  // DataView's setBigUint64 is several times faster than Buffer's writeBigUInt64LE, and a listing
+  // writes six or seven of them per entry.
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   for (let i = 0; i < count; i++) {
     const at = offsets[i]!;
     const next = i + 1 < count ? offsets[i + 1]! - at : 0;
-    writeRecord(buf, at, infoClass, entries[i]!, names[i]!, fixed, next);
+    writeRecord(buf, view, at, infoClass, entries[i]!, names[i]!, fixed, next);
   }
   return { buffer: buf, count };
 }
 
 function writeRecord(
   buf: Buffer,
+  view: DataView,
   at: number,
   infoClass: number,
   e: DirectoryEntryInput,
@@ -81,12 +85,12 @@ function writeRecord(
     return;
   }
   const s = e.stat;
-  buf.writeBigUInt64LE(s.creationTime, at + 8);
-  buf.writeBigUInt64LE(s.lastAccessTime, at + 16);
-  buf.writeBigUInt64LE(s.lastWriteTime, at + 24);
-  buf.writeBigUInt64LE(s.changeTime, at + 32);
-  buf.writeBigUInt64LE(s.size, at + 40);
-  buf.writeBigUInt64LE(s.allocationSize, at + 48);
+  view.setBigUint64(at + 8, s.creationTime, true);
+  view.setBigUint64(at + 16, s.lastAccessTime, true);
+  view.setBigUint64(at + 24, s.lastWriteTime, true);
+  view.setBigUint64(at + 32, s.changeTime, true);
+  view.setBigUint64(at + 40, s.size, true);
+  view.setBigUint64(at + 48, s.allocationSize, true);
   buf.writeUInt32LE(s.attributes >>> 0, at + 56);
   buf.writeUInt32LE(name.length, at + 60);
   // EaSize at 64 in every class that has one (FileDirectoryInformation ends with the name there).
@@ -97,17 +101,17 @@ function writeRecord(
       writeShortName(buf, at + 68, e.shortName);
       if (infoClass === FileInfoClass.FileIdBothDirectoryInformation) {
         // Reserved2 (2 bytes) at 94, FileId at 96.
-        buf.writeBigUInt64LE(s.fileId, at + 96);
+        view.setBigUint64(at + 96, s.fileId, true);
       }
       break;
     }
     case FileInfoClass.FileIdFullDirectoryInformation:
       // Reserved (4 bytes) at 68, FileId at 72.
-      buf.writeBigUInt64LE(s.fileId, at + 72);
+      view.setBigUint64(at + 72, s.fileId, true);
       break;
     case FileInfoClass.FileIdExtdDirectoryInformation:
       // ReparsePointTag at 68 = 0; 128-bit FileId at 72, our 64-bit id in its low half.
-      buf.writeBigUInt64LE(s.fileId, at + 72);
+      view.setBigUint64(at + 72, s.fileId, true);
       break;
   }
   name.copy(buf, at + fixed);
