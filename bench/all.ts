@@ -5,7 +5,7 @@
 //
 //   npx tsc -p tsconfig.json && node --import tsx bench/all.ts [--out bench/results] [--smoke]
 //        [--rounds N] [--size MiB] [--files N] [--rate Mbit] [--links N] [--mc-size MiB]
-//        [--failover-size MiB] [--skip-multichannel]
+//        [--failover-size MiB] [--mc-sign on|off] [--skip-multichannel]
 //
 // writes <out>.md and <out>.svg. --rounds goes to every figure of both (run.ts's rounds,
 // multichannel.ts's rounds and failover rounds); without it each keeps its own default. --size and
@@ -31,7 +31,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MC_SMOKE = ['--links', '3', '--rate', '200', '--size', '4', '--rounds', '1', '--failover-size', '16', '--failover-rounds', '1'];
 
 const USAGE = `node --import tsx bench/all.ts [--out bench/results] [--smoke] [--rounds N] [--size MiB] [--files N]
-    [--rate Mbit] [--links N] [--mc-size MiB] [--failover-size MiB] [--skip-multichannel]
+    [--rate Mbit] [--links N] [--mc-size MiB] [--failover-size MiB] [--mc-sign on|off]
+    [--skip-multichannel]
     (defaults: the issue's lab, 4 links of 1000 Mbit/s, 1024 MiB transfers; npm run bench -- ...; npx tsc -p tsconfig.json first)`;
 
 interface Part<F> {
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
       links: { type: 'string' },
       'mc-size': { type: 'string', default: '1024' },
       'failover-size': { type: 'string', default: '1024' },
+      'mc-sign': { type: 'string' },
       'skip-multichannel': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -92,6 +94,7 @@ async function main(): Promise<void> {
           ...opt('links', values.links),
           ...opt('rate', values.rate),
           ...opt('size', values['mc-size']),
+          ...opt('sign', values['mc-sign']),
           ...opt('rounds', values.rounds),
           ...opt('failover-rounds', values.rounds),
           // Failover cuts links 2 and 3.

@@ -14,7 +14,7 @@
 //
 //   npx tsc -p tsconfig.json && node --import tsx bench/multichannel.ts [--links 4] [--rate 200]
 //        [--size 32] [--rounds 5] [--failover-size 1024] [--failover-rounds 3]
-//        [--failover-cut both|replies] [--chunk KiB] [--servers smb3d,smbd] [--markdown out.md]
+//        [--failover-cut both|replies] [--chunk KiB] [--sign on|off] [--servers smb3d,smbd] [--markdown out.md]
 //        [--json figures.json]
 //
 // Root only (network namespaces; smbd needs Debian's samba). --failover-size 0 skips failover.
@@ -41,6 +41,7 @@ const { values } = parseArgs({
     servers: { type: 'string', default: 'smb3d,smbd' },
     'failover-cut': { type: 'string', default: 'both' },
     chunk: { type: 'string', default: '1024' },
+    sign: { type: 'string', default: 'on' },
     markdown: { type: 'string' },
     json: { type: 'string' },
   },
@@ -55,6 +56,9 @@ const serverNames = values.servers.split(',').filter(Boolean);
 const foCut = values['failover-cut'] as 'both' | 'replies';
 if (foCut !== 'both' && foCut !== 'replies') throw new Error('--failover-cut is both or replies');
 const chunkKiB = Number(values.chunk);
+if (values.sign !== 'on' && values.sign !== 'off') throw new Error('--sign is on or off');
+/** Signing costs the client CPU on every READ/WRITE; off leaves it to the server's requirement (neither here requires it). */
+const sign = values.sign === 'on';
 if (serverNames.includes('smbd') && !smbdAvailable()) throw new Error('smbd is not installed (Debian samba) or this is not root');
 if (links < 3 && foRounds) throw new Error('failover cuts links 2 and 3: --links 3 at least, or --failover-size 0');
 
@@ -133,6 +137,7 @@ try {
     sizeMiB: mib,
     path: file,
     chunkKiB,
+    sign,
   });
   for (let round = 0; round < Math.max(rounds, foRounds); round++) {
     // Alternate which server goes first, so neither always meets the machine in the same state.
@@ -192,7 +197,7 @@ const sum = rate * links;
 const AGGREGATE_TARGET = 90;
 const pct = (v: number) => (rate ? (100 * v) / sum : null);
 const share = (v: number | null) => (v === null ? '-' : `${v.toFixed(0)}%`);
-const header = `${links} links at ${rate || 'unlimited'} Mbit/s each; ${chunkKiB} KiB READs/WRITEs; ${sizeMiB} MiB file, median of ${rounds} rounds; failover: ${foSizeMiB} MiB, median of ${foRounds} rounds, cut ${foCut === 'both' ? 'both directions' : "the server's replies only"}; at the end: \`${uptime()}\``;
+const header = `${links} links at ${rate || 'unlimited'} Mbit/s each; ${chunkKiB} KiB READs/WRITEs, ${sign ? 'signed' : 'unsigned'}; ${sizeMiB} MiB file, median of ${rounds} rounds; failover: ${foSizeMiB} MiB, median of ${foRounds} rounds, cut ${foCut === 'both' ? 'both directions' : "the server's replies only"}; at the end: \`${uptime()}\``;
 const aggregate = Object.entries(figures).flatMap(([name, f]) =>
   [1, links].map((ch) => {
     const putMbit = mbps(sizeMiB, median(f.write[ch]!));

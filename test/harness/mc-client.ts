@@ -20,6 +20,8 @@ export interface McClientArgs {
   sizeMiB: number;
   path: string;
   encrypt?: boolean;
+  /** false: requests go unsigned where the server does not require signing (binds are signed all the same). */
+  sign?: boolean;
   markAt?: number;
   waitChannelsMs?: number;
   stallTimeoutMs?: number;
@@ -49,7 +51,7 @@ export interface McClientResult {
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 async function main(a: McClientArgs): Promise<McClientResult> {
-  const c = await connect({ host: a.host, port: a.port, share: a.share, user: a.user, password: a.password, encrypt: a.encrypt, stallTimeoutMs: a.stallTimeoutMs });
+  const c = await connect({ host: a.host, port: a.port, share: a.share, user: a.user, password: a.password, encrypt: a.encrypt, sign: a.sign, stallTimeoutMs: a.stallTimeoutMs });
   try {
     const report = a.channels > 1 ? await c.addChannels(a.channels - 1) : { failed: [] };
     const data = randomBytes(a.sizeMiB * 1024 * 1024);
