@@ -177,7 +177,11 @@ export class Session {
     b.writeUInt16LE(SMB2_HEADER_SIZE + 8, 4);
     b.writeUInt16LE(path.length, 6);
     path.copy(b, 8);
-    const r = await this.request({ command: Command.TREE_CONNECT, body: b });
+    // [MS-SMB2] 3.2.4.1.1: on 3.1.1 a TREE_CONNECT is signed even where the session's requests
+    // go unsigned (`sign: false`), unless it is sealed or the session is guest or anonymous.
+    const mustSign = this.negotiated.dialect === 0x0311 && !this.security.signer && !this.encrypted && this.bindSigner;
+    const r = await this.request({ command: Command.TREE_CONNECT, body: b, ...(mustSign ? { signWith: this.bindSigner } : {}) });
+    if (mustSign && !verifyResponse(this.bindSigner!, r.msg)) throw new SmbError(Status.ACCESS_DENIED, Command.TREE_CONNECT, 'TREE_CONNECT response not signed with the session key');
     const shareFlags = r.msg.readUInt32LE(SMB2_HEADER_SIZE + 4);
     if (shareFlags & ShareFlags.ENCRYPT_DATA && this.negotiated.dialect >= 0x0300) this.channels.setEncrypt();
     return new Tree(this, r.treeId);

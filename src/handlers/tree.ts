@@ -1,4 +1,4 @@
-import { ShareFlags, ShareType, SMB2_HEADER_SIZE, FILE_ALL_ACCESS } from '../protocol/constants.js';
+import { HeaderFlags, ShareFlags, ShareType, SMB2_HEADER_SIZE, FILE_ALL_ACCESS } from '../protocol/constants.js';
 import { Status, fail } from '../protocol/status.js';
 import { Writer } from '../protocol/writer.js';
 import { TreeConnect } from '../server/state/tree.js';
@@ -23,6 +23,13 @@ export async function treeConnect(req: Request): Promise<Reply> {
   if (!share) fail(Status.BAD_NETWORK_NAME, `no share ${parts[1]}`);
 
   const identity = session.identity!;
+  // [MS-SMB2] 3.3.5.7: on 3.1.1 a user's TREE_CONNECT must be signed or sealed, whatever the
+  // session's signing says, so that a man in the middle cannot strip encryption off the share.
+  const signedOrSealed = req.encrypted || (req.header.flags & HeaderFlags.SIGNED) !== 0;
+  if (conn.dialect === 0x0311 && !identity.isGuest && !identity.isAnonymous && !signedOrSealed) {
+    conn.close('unsigned TREE_CONNECT on 3.1.1');
+    fail(Status.ACCESS_DENIED, 'unsigned TREE_CONNECT on 3.1.1');
+  }
   if ((identity.isGuest || identity.isAnonymous) && !share.isIpc && !share.config.guestOk) {
     fail(Status.ACCESS_DENIED, 'share does not allow guests');
   }

@@ -53,6 +53,18 @@ describe('client against smbd', { skip: skipUnlessSmbd() }, () => {
     }
   });
 
+  it('sign: false leaves requests unsigned but still signs the 3.1.1 TREE_CONNECT, which smbd insists on', { timeout: 60_000 }, async () => {
+    const c = await connect(opts({ sign: false }));
+    try {
+      assert.equal(c.session.security.signer, undefined);
+      await c.tree.writeFile('unsigned.txt', Buffer.from('ok'));
+      assert.equal((await c.tree.readFile('unsigned.txt')).toString(), 'ok');
+      await c.tree.rm('unsigned.txt');
+    } finally {
+      await c.close();
+    }
+  });
+
   for (const [name, cipher] of Object.entries(Cipher)) {
     it(`seals with ${name}`, { timeout: 60_000 }, async () => {
       const c = await connect(opts({ ciphers: [cipher], encrypt: true }));

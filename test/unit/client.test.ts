@@ -231,3 +231,22 @@ test('client: rm refuses a full directory; a delete-on-close CLOSE of one succee
     await c.close();
   }
 });
+
+test('3.1.1 TREE_CONNECT: the client signs it even with sign: false; the server drops a connection whose user sends it unsigned', async () => {
+  const c = await connect(opts({ sign: false }));
+  try {
+    assert.equal(c.session.security.signer, undefined, 'the session\'s requests go unsigned');
+    await c.tree.writeFile('unsigned.txt', Buffer.from('ok'));
+    assert.equal((await c.tree.readFile('unsigned.txt')).toString(), 'ok');
+    const path = Buffer.from(`\\\\127.0.0.1\\data`, 'utf16le');
+    const body = Buffer.alloc(8 + path.length);
+    body.writeUInt16LE(9, 0);
+    body.writeUInt16LE(64 + 8, 4);
+    body.writeUInt16LE(path.length, 6);
+    path.copy(body, 8);
+    await assert.rejects(c.session.request({ command: 0x0003, body, noSign: true }), (e: unknown) => e instanceof SmbError && ['STATUS_ACCESS_DENIED', 'STATUS_CONNECTION_DISCONNECTED'].includes(e.statusName));
+    await assert.rejects(c.tree.stat('unsigned.txt'), (e: unknown) => e instanceof SmbError && e.statusName === 'STATUS_CONNECTION_DISCONNECTED', 'the connection is gone');
+  } finally {
+    await c.close().catch(() => undefined);
+  }
+});
