@@ -92,13 +92,14 @@ export async function connect(o: ConnectOptions): Promise<SmbClient> {
         if (mine && !first.speed) first.speed = mine.speed;
         const used = session.channels.alive.map((c) => c.connection.remoteAddress);
         const report: ChannelReport = { added: [], failed: [], interfaces };
-        for (const target of chooseChannelTargets(interfaces, extra, used)) {
-          try {
-            report.added.push(await session.bindChannel(target.address, target.speed));
-          } catch (error) {
-            report.failed.push({ address: target.address, error: error as Error });
-          }
-        }
+        // All at once: an advertised address this client cannot reach costs its connect timeout
+        // once, not once per address after it.
+        const targets = chooseChannelTargets(interfaces, extra, used);
+        const results = await Promise.allSettled(targets.map((t) => session.bindChannel(t.address, t.speed)));
+        results.forEach((r, i) => {
+          if (r.status === 'fulfilled') report.added.push(r.value);
+          else report.failed.push({ address: targets[i]!.address, error: r.reason as Error });
+        });
         return report;
       },
       async close() {

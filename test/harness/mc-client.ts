@@ -46,6 +46,8 @@ export interface McClientResult {
   /** Channels alive at the end (after waiting for rebinds, if asked). */
   aliveAtEnd: number;
   reboundMs?: number;
+  /** How long binding the extra channels took (addChannels). */
+  bindMs: number;
 }
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -53,7 +55,9 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 async function main(a: McClientArgs): Promise<McClientResult> {
   const c = await connect({ host: a.host, port: a.port, share: a.share, user: a.user, password: a.password, encrypt: a.encrypt, sign: a.sign, stallTimeoutMs: a.stallTimeoutMs });
   try {
+    const bindStart = Date.now();
     const report = a.channels > 1 ? await c.addChannels(a.channels - 1) : { failed: [] };
+    const bindMs = Date.now() - bindStart;
     const data = randomBytes(a.sizeMiB * 1024 * 1024);
     const phase = async (name: string, run: (io: object) => Promise<unknown>) => {
       let done = 0;
@@ -98,6 +102,7 @@ async function main(a: McClientArgs): Promise<McClientResult> {
       notAvailable: cs.notAvailable,
       aliveAtEnd: cs.alive.length,
       reboundMs,
+      bindMs,
       channels: c.session.channels.list.map((ch) => ({ address: ch.connection.remoteAddress, bytes: ch.bytes })),
       failed: report.failed.map((f) => `${f.address}: ${f.error.message}`),
       written: sha(data),

@@ -132,6 +132,20 @@ describe('client multichannel failover: links cut with nftables mid-transfer', {
     return w;
   };
 
+  it('binds its extra channels all at once: three links that are down cost one connect timeout, not three', async () => {
+    for (const k of [2, 3, 4]) await lab.cut(k);
+    try {
+      const r = await runClient(lab, { host: lab.links[0]!.serverAddr, port: 445, share: 'share', user: server.user, password: server.password, channels: LINKS, sizeMiB: 1, path: 'down3.bin' });
+      assert.equal(r.failed.length, 3, r.failed.join('; '));
+      assert.ok(r.failed.every((f) => /timed out after 3000 ms/.test(f)), r.failed.join('; '));
+      // One after another they would take 9 s; together, one 3 s connect timeout.
+      assert.ok(r.bindMs < 6000, `binding took ${r.bindMs} ms`);
+      assert.equal(r.read, r.written);
+    } finally {
+      for (const k of [2, 3, 4]) await lab.restore(k);
+    }
+  });
+
   it('loses link 2 during the write and link 3 during the read; the data survives, the links are rebound', async () => {
     await scenario('failover.bin', { 'mark write': 2, 'mark read': 3 });
   });
