@@ -73,8 +73,8 @@ async function withReconnect(u: SmbUrl, o: CopyOptions, notes: () => ProgressSin
       await client.close().catch(() => undefined);
       return;
     } catch (e) {
-      client?.connection.close();
-      if (client) for (const ch of client.session.channels.list) ch.connection.close();
+      // Every channel, the first connection among them: a retry starts on fresh ones.
+      for (const ch of client?.session.channels.list ?? []) ch.connection.close();
       if (!isConnectionFailure(e) || attempt >= retries) throw e;
       notes()?.note(`connection failed (${(e as Error).message}); retry ${attempt + 1} of ${retries} in ${(delay / 1000).toFixed(1)} s`);
       await sleep(delay);

@@ -64,11 +64,11 @@ const withShortName = (infoClass: number): boolean => infoClass === 3 || infoCla
  */
 async function dropVanished(open: Open, cursor: DirectoryCursor, window: number): Promise<void> {
   const backend = open.tree.share.backend!;
+  const exists = async (path: string) => (backend.exists ? backend.exists(path) : (await backend.stat(path).catch(() => null)) !== null);
   let checked = 0;
   while (checked < window && cursor.next + checked < cursor.entries.length) {
     const from = cursor.next + checked;
     const slice = cursor.entries.slice(from, cursor.next + window);
-    const exists = async (path: string) => (backend.exists ? backend.exists(path) : (await backend.stat(path).catch(() => null)) !== null);
     const alive = await Promise.all(slice.map((e) => e.name === '.' || e.name === '..' || exists(open.path ? `${open.path}/${e.name}` : e.name)));
     const kept = slice.filter((_, i) => alive[i]);
     cursor.entries.splice(from, slice.length, ...kept);
@@ -86,7 +86,8 @@ async function listMatching(open: Open, pattern: string): Promise<DirEntry[]> {
     const found = await backend.resolveCase(path);
     if (found === null) return [];
     const st = await backend.stat(found);
-    if (st) st.eaSize = await eaSizeAt(backend, found);
+    // The backend may know the EA size already (the POSIX metadata record); list EAs only when not.
+    if (st && st.eaSize === undefined) st.eaSize = await eaSizeAt(backend, found);
     return st ? [{ name: found.split('/').pop()!, stat: st }] : [];
   }
   const parentPath = open.path.includes('/') ? open.path.slice(0, open.path.lastIndexOf('/')) : '';
