@@ -18,6 +18,8 @@ const MAX_FILE_SIZE = 0xfffffff0000n;
 const MAX_BACKEND_OFFSET = BigInt(Number.MAX_SAFE_INTEGER);
 /** Smaller READs are read into memory: the thread-pool hops of sendfile cost as much as the copy. */
 const SENDFILE_MIN = 64 * 1024;
+/** A WRITE taken early goes to the file in pieces of at least this much (or what is left). */
+const WRITE_PIECE_MIN = 1024 * 1024;
 
 /** CLOSE ([MS-SMB2] 2.2.15, 3.3.5.10). */
 export async function close(req: Request): Promise<Reply> {
@@ -176,7 +178,10 @@ export function writePayloadSize(req: Request): number {
   return req.r.u32(b + 4);
 }
 
-/** WRITE ([MS-SMB2] 2.2.21, 3.3.5.13): the request buffer is written as it is, no copy. */
+/**
+ * WRITE ([MS-SMB2] 2.2.21, 3.3.5.13): the request buffer is written as it is, no copy; a WRITE
+ * taken before its data all arrived (server/early-write.ts) is written as the data comes in.
+ */
 export async function write(req: Request): Promise<Reply> {
   const r = req.r;
   const dataOffset = r.u16(b + 2);
@@ -185,8 +190,10 @@ export async function write(req: Request): Promise<Reply> {
   const open = req.open(b + 16);
   if (length > req.server.maxIoSize) fail(Status.INVALID_PARAMETER, 'write larger than MaxWriteSize');
   const data = length ? r.bytes(dataOffset, length) : Buffer.alloc(0);
+  const dataEnd = dataOffset + length;
   let count = length;
   if (open.pipe) {
+    await req.arrived(dataEnd);
     open.pipe.write(data);
   } else {
     if (open.isDirectory || !open.handle) fail(Status.INVALID_DEVICE_REQUEST);
@@ -200,6 +207,7 @@ export async function write(req: Request): Promise<Reply> {
     breakLevelIIOthers(open.file, open, sendOplockBreak);
     if (req.header.flags & HeaderFlags.REPLAY_OPERATION) {
       open.writeReplays++;
+      await req.arrived(dataEnd);
       if (length && (await alreadyWritten(req, open.handle, data, offset))) {
         open.writeReplaysSkipped++;
         return writeResponse(length);
@@ -207,11 +215,28 @@ export async function write(req: Request): Promise<Reply> {
     }
     const writeTime = length ? writeTimeOf(open) : undefined;
     if (writeTime) writeTime.beforeWrite(writeTime.needsCurrent ? (await open.handle.stat()).lastWriteTime : 0n);
-    count = length ? await open.handle.write(data, offset) : 0;
+    count = length ? await writeAsItArrives(req, open.handle, data, dataOffset, offset) : 0;
     open.writes++;
     open.bytesWritten += count;
   }
   return writeResponse(count);
+}
+
+/**
+ * Writes a WRITE's data, which starts at `dataOffset` in the PDU. A request taken early
+ * (Request.arrival) has its data written in pieces while the rest is still on its way: each
+ * piece is what has arrived once the one before it is written, and at least WRITE_PIECE_MIN.
+ */
+async function writeAsItArrives(req: Request, handle: VfsHandle, data: Buffer, dataOffset: number, position: bigint): Promise<number> {
+  const arrival = req.arrival;
+  if (!arrival) return handle.write(data, position);
+  let done = 0;
+  while (done < data.length) {
+    await arrival.waitFor(dataOffset + Math.min(done + WRITE_PIECE_MIN, data.length));
+    const upTo = Math.min(arrival.filled - dataOffset, data.length);
+    done += await handle.write(data.subarray(done, upTo), position + BigInt(done));
+  }
+  return done;
 }
 
 function writeResponse(count: number): Reply {

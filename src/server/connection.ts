@@ -7,6 +7,8 @@ import type { Client } from './state/client.js';
 import type { Request } from './request.js';
 import type { PreauthHash } from '../crypto/index.js';
 import { handleFrame } from './dispatch.js';
+import { takeEarly } from './early-write.js';
+import type { FrameArrival } from '../transport/frame-arrival.js';
 import { teardownConnection } from './teardown.js';
 
 /** Frames from this size on are read into pooled buffers. */
@@ -57,7 +59,8 @@ export class Connection {
     this.id = server.allocateConnectionId();
     const maxFrame = server.options.maxFrameSize ?? server.maxIoSize + 1024 * 1024;
     this.transport = new TcpTransport(socket, maxFrame, {
-      onFrame: (frame) => this.onFrame(frame),
+      onFrame: (frame, arrival) => this.onFrame(frame, arrival),
+      earlyFrame: (frame, filled) => takeEarly(this, frame, filled),
       onClose: (reason) => this.onClose(reason),
       allocFrame: (len) => this.allocFrame(len),
     }, { directReads: true });
@@ -85,11 +88,14 @@ export class Connection {
     return buf;
   }
 
-  private onFrame(frame: Buffer): void {
+  private onFrame(frame: Buffer, arrival?: FrameArrival): void {
     this.inFlight++;
     const pooled = this.pooledFrames.get(frame.buffer);
     if (pooled) this.pooledFrames.delete(frame.buffer);
-    handleFrame(this, frame)
+    const handled = handleFrame(this, frame, arrival);
+    // A frame taken early goes back to the pool only once the transport has stopped reading into it.
+    const settled = arrival ? handled.then((released) => arrival.done.then(() => released, () => false)) : handled;
+    settled
       .then((released) => {
         if (released && pooled) this.server.bufferPool.release(pooled);
       })

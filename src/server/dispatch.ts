@@ -16,16 +16,18 @@ import { channelSigner, signResponse, verifyRequest } from './security.js';
 import { handleSmb1Negotiate } from '../handlers/smb1-negotiate.js';
 import type { Session } from './state/session.js';
 import type { Signer } from '../crypto/index.js';
+import type { FrameArrival } from '../transport/frame-arrival.js';
 
 /**
  * Entry point for one received frame: SMB1 negotiate, encrypted, or plain SMB2 (possibly compound).
  * Resolves to true when nothing refers to the frame's bytes any more, so its memory may be reused:
  * only said of frames made of WRITEs that completed (they are the large ones, and keep no views).
+ * With `arrival`, the frame is still being read: a single unsigned WRITE (server/early-write.ts).
  */
-export async function handleFrame(conn: Connection, frame: Buffer): Promise<boolean | void> {
+export async function handleFrame(conn: Connection, frame: Buffer, arrival?: FrameArrival): Promise<boolean | void> {
   if (frame.length < 4) return conn.close('frame too short');
   const proto = frame.readUInt32LE(0);
-  if (proto === PROTOCOL_SMB2) return processCompound(conn, frame, undefined);
+  if (proto === PROTOCOL_SMB2) return processCompound(conn, frame, undefined, arrival);
   if (proto === PROTOCOL_TRANSFORM) return processEncrypted(conn, frame);
   if (proto === PROTOCOL_SMB1 && conn.dialect === 0 && !conn.wildcardSent) return handleSmb1Negotiate(conn, frame);
   conn.close(`unexpected protocol id 0x${proto.toString(16)}`);
@@ -89,9 +91,10 @@ interface Chain {
   createError?: number;
 }
 
-async function processCompound(conn: Connection, msg: Buffer, encryptedFor: Session | undefined): Promise<boolean | void> {
+async function processCompound(conn: Connection, msg: Buffer, encryptedFor: Session | undefined, arrival?: FrameArrival): Promise<boolean | void> {
   const pdus = splitCompound(msg);
   if (typeof pdus === 'string') return conn.close(pdus);
+  if (arrival && pdus.length !== 1) return conn.close('a frame taken early must hold one request');
   if (conn.dialect === 0 && pdus[0]!.header.command !== Command.NEGOTIATE) return conn.close('request before NEGOTIATE');
   // WRITE handlers keep no views into the message once they are done (pipes copy); others may.
   let released = pdus.every((p) => p.header.command === Command.WRITE);
@@ -127,6 +130,7 @@ async function processCompound(conn: Connection, msg: Buffer, encryptedFor: Sess
       signalAsync();
     });
     req.inCompound = pdus.length > 1;
+    req.arrival = arrival;
     conn.pending.set(header.messageId, req);
     const work = (async (): Promise<Reply> => {
       try {
@@ -136,6 +140,8 @@ async function processCompound(conn: Connection, msg: Buffer, encryptedFor: Sess
       } catch (err) {
         return errorReply(conn, req, err);
       } finally {
+        // Answered only once the client has sent all of it, as a request taken whole would be.
+        if (arrival) await arrival.done.catch(() => undefined);
         req.finish();
       }
     })();

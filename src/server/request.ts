@@ -9,6 +9,7 @@ import { Command, HeaderFlags, RELATED_FILE_ID } from '../protocol/constants.js'
 import type { SequenceTicket } from './channel-sequence.js';
 import type { Signer } from '../crypto/index.js';
 import type { FileSource } from '../transport/tcp-transport.js';
+import type { FrameArrival } from '../transport/frame-arrival.js';
 import { Status, fail } from '../protocol/status.js';
 
 /** One SMB2 request as a handler sees it: decoded header, body view, and the state it addresses. */
@@ -24,6 +25,12 @@ export class Request {
   deletedSessionSigner?: Signer;
   /** FileId created or used by this request, for the next related request of a compound. */
   resultFileId?: bigint;
+  /**
+   * Set when the request was taken before its frame was whole (a large unsigned WRITE, see
+   * server/early-write.ts): the PDU's bytes past the fixed part may read only after
+   * `arrived` said they are in. Offsets are the PDU's (it is the whole frame).
+   */
+  arrival?: FrameArrival;
 
   constructor(
     readonly server: ServerContext,
@@ -49,6 +56,11 @@ export class Request {
     if (this.encrypted || this.inCompound || this.header.flags & HeaderFlags.SIGNED || this.deletedSessionSigner) return false;
     const s = this.session;
     return s !== undefined && !s.signingRequired && !s.encryptData && !this.tree?.encryptData;
+  }
+
+  /** Resolves once the PDU's first `end` bytes are in memory (at once unless taken early). */
+  arrived(end: number): Promise<void> {
+    return this.arrival ? this.arrival.waitFor(end) : Promise.resolve();
   }
 
   /** Bounds-checked reader over the PDU. */

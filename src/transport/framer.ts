@@ -76,6 +76,11 @@ export class Framer {
     return [done];
   }
 
+  /** The frame being assembled and how many of its bytes are in, if one is. */
+  partial(): { frame: Buffer; filled: number } | undefined {
+    return this.frame === null ? undefined : { frame: this.frame, filled: this.frameFill };
+  }
+
   /** Bytes of a partial frame held (for diagnostics). */
   get buffered(): number {
     return this.headerFill + this.frameFill;

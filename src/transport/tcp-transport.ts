@@ -2,9 +2,17 @@ import net from 'node:net';
 import { closeSocketDup, dupSocket } from '../native/sendfile.js';
 import { Framer, FrameError, framePrefix } from './framer.js';
 import { AckTracker, type AckOutcome } from './ack-tracker.js';
+import { FrameArrival } from './frame-arrival.js';
 
 export interface TransportEvents {
-  onFrame(frame: Buffer): void;
+  /** A whole frame; or, with `arrival`, one that earlyFrame asked for while it is still arriving. */
+  onFrame(frame: Buffer, arrival?: FrameArrival): void;
+  /**
+   * A frame is being read and only its first `filled` bytes are in. Returning true hands it to
+   * onFrame now, with a FrameArrival that tells how far it has been read, instead of once it is
+   * whole: asked again after each read until it says yes or the frame is complete.
+   */
+  earlyFrame?(frame: Buffer, filled: number): boolean;
   onClose(reason: string): void;
   /** Memory for a frame of `len` bytes that does not arrive in one socket read (a pool); default allocUnsafe. */
   allocFrame?(len: number): Buffer;
@@ -67,6 +75,8 @@ export class TcpTransport {
   /** The buffer the socket's next read goes to when it is a frame's unfilled rest. */
   private direct?: Buffer;
   private closed = false;
+  /** The frame handed out early (earlyFrame) that is still being read. */
+  private early?: { frame: Buffer; arrival: FrameArrival };
   /** A sendWithFile is between its header and the end of its data; other sends wait in `held`. */
   private fileSending = false;
   private readonly held: Array<{ parts: Buffer[]; file?: FileSource; onSent?: () => void }> = [];
@@ -145,8 +155,29 @@ export class TcpTransport {
     }
     for (const f of frames) {
       if (this.closed) return;
+      if (f === this.early?.frame) {
+        // Handed out already: its holder learns that it is whole.
+        const { arrival } = this.early;
+        this.early = undefined;
+        arrival.progress(f.length);
+        continue;
+      }
       this.events.onFrame(f);
     }
+    this.offerEarly();
+  }
+
+  private offerEarly(): void {
+    const partial = this.events.earlyFrame && !this.closed ? this.framer.partial() : undefined;
+    if (!partial) return;
+    if (this.early) {
+      this.early.arrival.progress(partial.filled);
+      return;
+    }
+    if (!this.events.earlyFrame!(partial.frame, partial.filled)) return;
+    const arrival = new FrameArrival(partial.frame.length, partial.filled);
+    this.early = { frame: partial.frame, arrival };
+    this.events.onFrame(partial.frame, arrival);
   }
 
   /**
@@ -253,6 +284,8 @@ export class TcpTransport {
       h.onSent?.();
     }
     this.ack.close();
+    this.early?.arrival.fail(new Error(`connection closed: ${reason}`));
+    this.early = undefined;
     if (abort) this.socket.resetAndDestroy();
     else this.socket.destroy();
     this.events.onClose(reason);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { Framer, FrameError, framePrefix } from '../../src/transport/framer.js';
 import { CreditWindow } from '../../src/server/credits.js';
 import { TcpTransport } from '../../src/transport/tcp-transport.js';
+import type { FrameArrival } from '../../src/transport/frame-arrival.js';
 import net from 'node:net';
 import { writeSync } from 'node:fs';
 import { once } from 'node:events';
@@ -96,13 +97,18 @@ test('SMB2 header round-trips sync and async forms', () => {
   assert.throws(() => decodeHeader(Buffer.alloc(10)));
 });
 
-test('direct reads: frames of every size arrive intact and in order, replies go out, the server closes', async () => {
+/** A loopback connection whose accepted side is paused, as the server accepts them (direct reads). */
+async function pausedPair() {
   const server = net.createServer({ pauseOnConnect: true });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  const peer = net.connect(port, '127.0.0.1');
+  const peer = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
   const [accepted] = (await once(server, 'connection')) as [net.Socket];
+  return { server, peer, accepted };
+}
+
+test('direct reads: frames of every size arrive intact and in order, replies go out, the server closes', async () => {
+  const { server, peer, accepted } = await pausedPair();
   const got: Buffer[] = [];
   const allocs: number[] = [];
   let closed = '';
@@ -186,5 +192,59 @@ test('sendWithFile: messages sent meanwhile follow its data in order; a source t
   assert.match(closed, /sendfile: file ended short/);
   assert.equal(order.at(-1), 'cancelled', 'a file message still queued gives its source back');
   peer.destroy();
+  await once(server.close(), 'close');
+});
+
+test('early frames: handed out once while still arriving, filled in order, followed by the next frames; a cut fails the wait', async () => {
+  const { server, peer, accepted } = await pausedPair();
+  const events: string[] = [];
+  const arrivals: FrameArrival[] = [];
+  const frames: Buffer[] = [];
+  let closed = '';
+  new TcpTransport(
+    accepted,
+    16 << 20,
+    {
+      onFrame: (f, arrival) => {
+        events.push(`${arrival ? 'early' : 'whole'} ${f.length}`);
+        frames.push(f);
+        if (arrival) arrivals.push(arrival);
+      },
+      // Frames of 1 MiB and more whose first byte is 'E', once 16 bytes are in.
+      earlyFrame: (f, filled) => f.length >= 1 << 20 && filled >= 16 && f[0] === 0x45,
+      onClose: (r) => (closed = r),
+      allocFrame: (len) => Buffer.alloc(len),
+    },
+    { directReads: true },
+  );
+  const big = randomBytes(3 << 20);
+  big[0] = 0x45;
+  const plain = randomBytes(2 << 20);
+  plain[0] = 0x50;
+  const wire = Buffer.concat([framePrefix(big.length), big, framePrefix(5), Buffer.from('after'), framePrefix(plain.length), plain]);
+  // The first megabyte, then the rest: the big frame must be handed out before it is whole.
+  peer.write(wire.subarray(0, 1 << 20));
+  while (arrivals.length === 0) await new Promise((r) => setTimeout(r, 5));
+  const arrival = arrivals[0]!;
+  assert.equal(arrival.complete, false);
+  assert.ok(arrival.filled >= 16 && arrival.filled < big.length);
+  const mid = arrival.waitFor(2 << 20);
+  peer.write(wire.subarray(1 << 20));
+  await mid;
+  await arrival.done;
+  assert.ok(frames[0]!.equals(big), 'the early frame filled in with the bytes sent');
+  while (frames.length < 3) await new Promise((r) => setTimeout(r, 5));
+  assert.deepEqual(events, [`early ${big.length}`, 'whole 5', `whole ${plain.length}`], 'handed out once, and in order');
+  assert.ok(frames[2]!.equals(plain));
+  // A frame cut off in mid-arrival: whoever waits on it learns so.
+  const cutOff = randomBytes(2 << 20);
+  cutOff[0] = 0x45;
+  peer.write(Buffer.concat([framePrefix(cutOff.length), cutOff.subarray(0, 1 << 19)]));
+  while (arrivals.length < 2) await new Promise((r) => setTimeout(r, 5));
+  const waiting = arrivals[1]!.waitFor(cutOff.length);
+  peer.destroy();
+  await assert.rejects(waiting, /connection closed/);
+  await assert.rejects(arrivals[1]!.done);
+  assert.match(closed, /peer/);
   await once(server.close(), 'close');
 });
