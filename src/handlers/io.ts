@@ -4,6 +4,7 @@ import { Status, fail } from '../protocol/status.js';
 import { Writer } from '../protocol/writer.js';
 import { closeOpen } from '../server/lifecycle.js';
 import type { Reply, Request } from '../server/request.js';
+import type { Open } from '../server/state/open.js';
 import { hasAny } from './access.js';
 import { breakLevelIIOthers } from '../locking/oplocks.js';
 import { sendOplockBreak } from '../server/breaks.js';
@@ -215,7 +216,7 @@ export async function write(req: Request): Promise<Reply> {
     }
     const writeTime = length ? writeTimeOf(open) : undefined;
     if (writeTime) writeTime.beforeWrite(writeTime.needsCurrent ? (await open.handle.stat()).lastWriteTime : 0n);
-    count = length ? await writeAsItArrives(req, open.handle, data, dataOffset, offset) : 0;
+    count = length ? await writeAsItArrives(req, open, open.handle, data, dataOffset, offset) : 0;
     open.writes++;
     open.bytesWritten += count;
   }
@@ -226,17 +227,31 @@ export async function write(req: Request): Promise<Reply> {
  * Writes a WRITE's data, which starts at `dataOffset` in the PDU. A request taken early
  * (Request.arrival) has its data written in pieces while the rest is still on its way: each
  * piece is what has arrived once the one before it is written, and at least WRITE_PIECE_MIN.
+ *
+ * If the open's channel sequence moves on before the last piece is in, the client has given up
+ * this channel and replays the WRITE elsewhere; the same WRITE arriving whole after that would
+ * be refused (channel-sequence.ts), and so is this one, at once: its remaining bytes, if they
+ * ever come, could land on what the client wrote after the replay. Stopping also frees the
+ * sequence barrier, which a WRITE waiting on a dead link would otherwise hold.
  */
-async function writeAsItArrives(req: Request, handle: VfsHandle, data: Buffer, dataOffset: number, position: bigint): Promise<number> {
+async function writeAsItArrives(req: Request, open: Open, handle: VfsHandle, data: Buffer, dataOffset: number, position: bigint): Promise<number> {
   const arrival = req.arrival;
   if (!arrival) return handle.write(data, position);
-  let done = 0;
-  while (done < data.length) {
-    await arrival.waitFor(dataOffset + Math.min(done + WRITE_PIECE_MIN, data.length));
-    const upTo = Math.min(arrival.filled - dataOffset, data.length);
-    done += await handle.write(data.subarray(done, upTo), position + BigInt(done));
+  let moved!: () => void;
+  const sequenceMoved = new Promise<void>((resolve) => (moved = resolve));
+  const stopWatching = open.sequence.onMove(moved);
+  try {
+    let done = 0;
+    while (done < data.length) {
+      await Promise.race([arrival.waitFor(dataOffset + Math.min(done + WRITE_PIECE_MIN, data.length)), sequenceMoved]);
+      if (req.sequenceStale) fail(Status.FILE_NOT_AVAILABLE, 'the channel sequence moved on while the WRITE was arriving');
+      const upTo = Math.min(arrival.filled - dataOffset, data.length);
+      done += await handle.write(data.subarray(done, upTo), position + BigInt(done));
+    }
+    return done;
+  } finally {
+    stopWatching();
   }
-  return done;
 }
 
 function writeResponse(count: number): Reply {

@@ -21,6 +21,8 @@ export class ChannelSequence {
   outstandingPre = 0;
   /** Bumped whenever `current` moves, so release() knows which counter a request sits in. */
   private epoch = 0;
+  /** Called when `current` moves (see onMove). */
+  private readonly movers = new Set<() => void>();
 
   constructor(initial = 0) {
     this.current = initial & 0xffff;
@@ -42,10 +44,22 @@ export class ChannelSequence {
       this.outstanding = 1;
       this.current = channelSequence & 0xffff;
       this.epoch++;
+      for (const fn of [...this.movers]) fn();
       return { epoch: this.epoch };
     }
     if (modifies) throw new NtStatusError(Status.FILE_NOT_AVAILABLE, `channel sequence ${channelSequence} is stale (open at ${this.current})`);
     return undefined;
+  }
+
+  /** Whether the sequence moved on since the request holding `ticket` was admitted. */
+  isStale(ticket: SequenceTicket): boolean {
+    return ticket.epoch !== this.epoch;
+  }
+
+  /** Calls `fn` each time the sequence moves on; returns what stops that. */
+  onMove(fn: () => void): () => void {
+    this.movers.add(fn);
+    return () => this.movers.delete(fn);
   }
 
   release(ticket: SequenceTicket): void {

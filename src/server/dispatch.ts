@@ -140,9 +140,9 @@ async function processCompound(conn: Connection, msg: Buffer, encryptedFor: Sess
       } catch (err) {
         return errorReply(conn, req, err);
       } finally {
+        req.finish();
         // Answered only once the client has sent all of it, as a request taken whole would be.
         if (arrival) await arrival.done.catch(() => undefined);
-        req.finish();
       }
     })();
     let first = await Promise.race([work, wentAsync]);

@@ -115,6 +115,16 @@ export class Request {
     if (ticket) this.sequenceRelease = { open, ticket };
   }
 
+  /**
+   * The open's channel sequence moved on since this request was admitted: the client gave up a
+   * channel and replays what was outstanding there. A request that had all arrived by then runs
+   * on; one taken early whose bytes were still arriving must stop (see handlers/io.ts).
+   */
+  get sequenceStale(): boolean {
+    const held = this.sequenceRelease;
+    return held !== undefined && held.open.sequence.isStale(held.ticket);
+  }
+
   /** The request is answered: it no longer holds its open's channel sequence. */
   finish(): void {
     this.session?.orphans.delete(this);

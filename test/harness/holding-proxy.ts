@@ -1,5 +1,7 @@
 // A loopback TCP proxy for one client connection that can hold back what the client sends: the
-// test sees what the server does with a request that has only partly arrived.
+// test sees what the server does with a request that has only partly arrived. While it holds,
+// the client's hang-up is held too, as a dead link would; release() then delivers the late
+// bytes and the hang-up, as a link that comes back.
 import net from 'node:net';
 
 export class HoldingProxy {
@@ -9,6 +11,7 @@ export class HoldingProxy {
   /** Client bytes that may still pass before the rest is held; Infinity when not holding. */
   private allowance = Infinity;
   private held: Buffer[] = [];
+  private clientGone = false;
 
   private constructor(private readonly targetPort: number) {
     this.server = net.createServer((sock) => this.accept(sock));
@@ -36,9 +39,13 @@ export class HoldingProxy {
     sock.on('data', (d: Buffer) => this.forward(d));
     const end = () => this.cut();
     up.on('close', end);
-    sock.on('close', end);
     up.on('error', end);
-    sock.on('error', end);
+    const clientEnd = () => {
+      this.clientGone = true;
+      if (this.allowance === Infinity) this.cut();
+    };
+    sock.on('close', clientEnd);
+    sock.on('error', clientEnd);
   }
 
   private forward(d: Buffer): void {
@@ -62,6 +69,7 @@ export class HoldingProxy {
     this.allowance = Infinity;
     const held = this.held.splice(0);
     for (const d of held) this.upstream!.write(d);
+    if (this.clientGone) this.upstream!.end();
   }
 
   /** Drops both sides of the connection at once. */

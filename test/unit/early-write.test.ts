@@ -139,3 +139,31 @@ test('a connection cut in mid-WRITE leaves the client’s own bytes, and the ser
     await c2.close();
   }
 });
+
+test('a WRITE whose channel is given up while its end is held back stops; its late bytes do not land on what came after', { timeout: 20_000 }, async () => {
+  const proxy = await HoldingProxy.start(ts.port);
+  // The first channel goes through the proxy, the second straight to the server.
+  const c = await connect(ts.opts({ port: proxy.port, sign: false, stallTimeoutMs: 300, rebindIntervalMs: 0 }));
+  const file = path.join(ts.dir, 'stale.bin');
+  try {
+    await c.session.bindChannel('127.0.0.1', 1e9, ts.port);
+    const f = await c.tree.open('stale.bin', { access: Access.GENERIC_READ | Access.GENERIC_WRITE, disposition: CreateDisposition.OVERWRITE_IF });
+    const a = randomBytes(4 * MiB);
+    proxy.holdAfter(3 * MiB);
+    // Goes out on the first channel (nothing in flight anywhere), stalls there, and is replayed
+    // on the second with the next channel sequence once the client gives the first up.
+    assert.equal(await f.write(0, a), a.length);
+    assert.equal(c.session.channels.losses.length, 1, 'the held channel was given up');
+    assert.ok(c.session.channels.replays >= 1, 'the WRITE was replayed');
+    const b = randomBytes(4 * MiB);
+    assert.equal(await f.write(0, b), b.length);
+    // The dead link comes back: the rest of the first WRITE reaches the server after all.
+    proxy.release();
+    await sleep(300);
+    assert.ok((await readFile(file)).equals(b), 'stale bytes of the given-up WRITE overwrote the later one');
+    await f.close();
+  } finally {
+    await proxy.close();
+    await c.close().catch(() => undefined);
+  }
+});
