@@ -54,7 +54,7 @@ describe('benchmark smoke run (bench/all.ts --smoke)', { skip }, () => {
   it('measures every figure on smb3d and smbd', () => {
     const rows = lines().filter((l) => l.startsWith('| ') && / (MB|files)\/s /.test(l));
     assert.equal(rows.length, 7, `expected 7 figures:\n${report}`);
-    assert.ok(rows.some((l) => l.startsWith('| 4 clients, 4 gets each of its own file')), `no concurrent-clients figure:\n${report}`);
+    assert.ok(rows.some((l) => l.startsWith('| 4 clients, get of different files')), `no concurrent-clients figure:\n${report}`);
     for (const row of rows) {
       const figures = [...row.matchAll(/([\d.]+) (?:MB|files)\/s/g)].map((m) => Number(m[1]));
       assert.equal(figures.length, 2, row);
