@@ -7,8 +7,9 @@
  * The socket is libuv's and non-blocking. A call that finds its buffer full returns -1 (EAGAIN)
  * and we wait for room with poll(2), also on the thread pool, in slices short enough that a
  * client that stops reading holds a pool thread only that long at a time. At most MAX_ACTIVE
- * sends run at once (callers check `sendfileSlotFree()`), so slow readers cannot take every pool
- * thread from file I/O.
+ * sends run at once (callers check `sendfileSlotFree()`), half the pool, so slow readers cannot
+ * take every pool thread from file I/O. The smb3d command runs a pool of 16 (bin/smb3d.cjs);
+ * a program that embeds the server has Node's 4 unless it sets UV_THREADPOOL_SIZE.
  *
  * Loading never throws: without koffi or libc, `sendfileAvailable` is false and callers read.
  */
@@ -22,7 +23,9 @@ const POLLNVAL = 0x20;
 const MAX_CHUNK = 0x7ffff000;
 /** How long one poll waits for room before the loop checks whether the connection is gone. */
 const POLL_SLICE_MS = 100;
-const MAX_ACTIVE = 2;
+/** libuv's own default (4) where the variable is unset or not a number. */
+const POOL_SIZE = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+const MAX_ACTIVE = Math.max(2, Math.floor(POOL_SIZE / 2));
 
 interface Bindings {
   sendfile: NativeFn;

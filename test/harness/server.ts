@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { runProcess, describeRun } from './proc.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = path.join(REPO_ROOT, 'bin/smb3d.js');
+const CLI = path.join(REPO_ROOT, 'bin/smb3d.cjs');
 
 export interface StartOptions {
   /** share name -> directory; default: one temp share named 'share'. */
