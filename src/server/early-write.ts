@@ -24,10 +24,12 @@ export const EARLY_WRITE_MIN = 1024 * 1024;
 /** The WRITE request's fixed part ([MS-SMB2] 2.2.21). */
 const WRITE_FIXED = 48;
 const REFUSED_FLAGS = HeaderFlags.SIGNED | HeaderFlags.RELATED_OPERATIONS | HeaderFlags.SERVER_TO_REDIR;
+/** SMB3D_NO_EARLY_WRITE=1 in the server's environment takes every WRITE whole, for comparison. */
+const ENABLED = process.env.SMB3D_NO_EARLY_WRITE !== '1';
 
 /** Whether to take this frame, of which the first `filled` bytes are in, before it is whole. */
 export function takeEarly(conn: Connection, frame: Buffer, filled: number): boolean {
-  if (frame.length < EARLY_WRITE_MIN || filled < SMB2_HEADER_SIZE + WRITE_FIXED || conn.dialect < 0x0202) return false;
+  if (!ENABLED || frame.length < EARLY_WRITE_MIN || filled < SMB2_HEADER_SIZE + WRITE_FIXED || conn.dialect < 0x0202) return false;
   if (frame.readUInt32LE(0) !== PROTOCOL_SMB2 || frame.readUInt16LE(12) !== Command.WRITE) return false;
   if (frame.readUInt32LE(16) & REFUSED_FLAGS || frame.readUInt32LE(20) !== 0) return false;
   const session = conn.server.sessions.get(frame.readBigUInt64LE(40));

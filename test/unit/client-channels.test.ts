@@ -382,3 +382,32 @@ test('a server with multichannel off: connect({ channels }) goes on with one cha
     await off.close();
   }
 });
+
+test('binds asked for at once take turns; one the server never answers fails after bindTimeoutMs, and the next still binds', { timeout: 20_000 }, async () => {
+  // Accepts, reads, never answers: as a server that drops a bind.
+  const silent = net.createServer((s) => s.resume());
+  silent.listen(0, '127.0.0.1');
+  await new Promise((r) => silent.once('listening', r));
+  const silentPort = (silent.address() as net.AddressInfo).port;
+  const c = await connect(opts({ bindTimeoutMs: 400 }));
+  try {
+    const t0 = Date.now();
+    const results = await Promise.allSettled([
+      c.session.bindChannel('127.0.0.1', 1e9, silentPort),
+      c.session.bindChannel('127.0.0.1', 1e9),
+      c.session.bindChannel('127.0.0.1', 1e9),
+    ]);
+    assert.equal(results[0]!.status, 'rejected');
+    const reason = (results[0] as PromiseRejectedResult).reason;
+    assert.ok(reason instanceof SmbError && reason.statusName === 'STATUS_IO_TIMEOUT', String(reason));
+    assert.deepEqual(results.slice(1).map((r) => r.status), ['fulfilled', 'fulfilled'], 'the binds queued behind the silent one went through');
+    assert.ok(Date.now() - t0 < 5000);
+    assert.equal(c.session.channels.alive.length, 3);
+    const data = randomBytes(2 * 1024 * 1024);
+    await c.tree.writeFile('after-timeout.bin', data, { chunkSize: 256 * 1024, depth: 8 });
+    assert.equal(sha(await c.tree.readFile('after-timeout.bin')), sha(data));
+  } finally {
+    await c.close();
+    await new Promise((r) => silent.close(r));
+  }
+});
