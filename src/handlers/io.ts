@@ -237,16 +237,18 @@ export async function write(req: Request): Promise<Reply> {
 async function writeAsItArrives(req: Request, open: Open, handle: VfsHandle, data: Buffer, dataOffset: number, position: bigint): Promise<number> {
   const arrival = req.arrival;
   if (!arrival) return handle.write(data, position);
-  let moved!: () => void;
-  const sequenceMoved = new Promise<void>((resolve) => (moved = resolve));
-  const stopWatching = open.sequence.onMove(moved);
+  let wake: (() => void) | undefined;
+  const stopWatching = open.sequence.onMove(() => wake?.());
   try {
     let done = 0;
     while (done < data.length) {
-      await Promise.race([arrival.waitFor(dataOffset + Math.min(done + WRITE_PIECE_MIN, data.length)), sequenceMoved]);
+      const moved = new Promise<void>((resolve) => (wake = resolve));
+      await Promise.race([arrival.waitFor(dataOffset + Math.min(done + WRITE_PIECE_MIN, data.length)), moved]);
+      wake = undefined;
       if (req.sequenceStale) fail(Status.FILE_NOT_AVAILABLE, 'the channel sequence moved on while the WRITE was arriving');
+      // Woken by a move that left this request current (it holds no sequence ticket): wait on.
       const upTo = Math.min(arrival.filled - dataOffset, data.length);
-      done += await handle.write(data.subarray(done, upTo), position + BigInt(done));
+      if (upTo > done) done += await handle.write(data.subarray(done, upTo), position + BigInt(done));
     }
     return done;
   } finally {
