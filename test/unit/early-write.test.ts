@@ -10,7 +10,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, SmbError } from '../../src/index.js';
-import type { SmbClient } from '../../src/client/index.js';
+import type { SmbClient, SmbFile } from '../../src/client/index.js';
 import { Access, CreateDisposition } from '../../src/protocol/constants.js';
 import { startTestServer, type TestServer } from '../harness/test-server.js';
 import { HoldingProxy } from '../harness/holding-proxy.js';
@@ -23,12 +23,26 @@ before(async () => {
 });
 after(() => ts.stop());
 
-/** A client whose connection goes through a fresh proxy, with a file of `name` open for writing. */
-async function throughProxy(name: string, extra: { sign?: boolean }, access = Access.GENERIC_READ | Access.GENERIC_WRITE) {
+/**
+ * Runs `body` with a client whose connection goes through a fresh proxy and a file of `name`
+ * open; then closes the proxy first (a failed assertion may leave a WRITE held back, which the
+ * client's close would wait for), and the client.
+ */
+async function throughProxy(
+  name: string,
+  o: { sign: boolean; access?: number },
+  body: (t: { proxy: HoldingProxy; f: SmbFile }) => Promise<void>,
+): Promise<void> {
+  const access = o.access ?? Access.GENERIC_READ | Access.GENERIC_WRITE;
   const proxy = await HoldingProxy.start(ts.port);
-  const c: SmbClient = await connect(ts.opts({ port: proxy.port, ...extra }));
-  const f = await c.tree.open(name, { access, disposition: access & Access.GENERIC_WRITE ? CreateDisposition.OVERWRITE_IF : CreateDisposition.OPEN });
-  return { proxy, c, f };
+  const c: SmbClient = await connect(ts.opts({ port: proxy.port, sign: o.sign }));
+  try {
+    const f = await c.tree.open(name, { access, disposition: access & Access.GENERIC_WRITE ? CreateDisposition.OVERWRITE_IF : CreateDisposition.OPEN });
+    await body({ proxy, f });
+  } finally {
+    await proxy.close();
+    await c.close().catch(() => undefined);
+  }
 }
 
 /** Size of the file on disk once it reaches `min` bytes, or what it has after `ms`. */
@@ -52,8 +66,7 @@ function watch<T>(p: Promise<T>) {
 }
 
 test('an unsigned 4 MiB WRITE is written while its last megabyte is held back, and answered only after it', async () => {
-  const { proxy, c, f } = await throughProxy('early.bin', { sign: false });
-  try {
+  await throughProxy('early.bin', { sign: false }, async ({ proxy, f }) => {
     const data = randomBytes(4 * MiB);
     proxy.holdAfter(3 * MiB);
     const w = watch(f.write(0, data));
@@ -69,16 +82,11 @@ test('an unsigned 4 MiB WRITE is written while its last megabyte is held back, a
     assert.equal(await w.p, data.length);
     await f.close();
     assert.ok((await readFile(path.join(ts.dir, 'early.bin'))).equals(data));
-  } finally {
-    // The proxy first: a failed assertion may leave a WRITE held back, which close() would wait for.
-    await proxy.close();
-    await c.close().catch(() => undefined);
-  }
+  });
 });
 
 test('a signed WRITE writes nothing before its signature can be checked', async () => {
-  const { proxy, c, f } = await throughProxy('signed.bin', { sign: true });
-  try {
+  await throughProxy('signed.bin', { sign: true }, async ({ proxy, f }) => {
     const data = randomBytes(4 * MiB);
     proxy.holdAfter(3 * MiB);
     const w = watch(f.write(0, data));
@@ -88,18 +96,13 @@ test('a signed WRITE writes nothing before its signature can be checked', async 
     assert.equal(await w.p, data.length);
     await f.close();
     assert.ok((await readFile(path.join(ts.dir, 'signed.bin'))).equals(data));
-  } finally {
-    // The proxy first: a failed assertion may leave a WRITE held back, which close() would wait for.
-    await proxy.close();
-    await c.close().catch(() => undefined);
-  }
+  });
 });
 
 test('an unsigned WRITE on a read-only open writes nothing and is refused once it has all arrived', async () => {
   const before = randomBytes(1000);
   await writeFile(path.join(ts.dir, 'readonly.bin'), before);
-  const { proxy, c, f } = await throughProxy('readonly.bin', { sign: false }, Access.GENERIC_READ);
-  try {
+  await throughProxy('readonly.bin', { sign: false, access: Access.GENERIC_READ }, async ({ proxy, f }) => {
     proxy.holdAfter(3 * MiB);
     const w = watch(f.write(0, randomBytes(4 * MiB)));
     await sleep(300);
@@ -107,26 +110,18 @@ test('an unsigned WRITE on a read-only open writes nothing and is refused once i
     proxy.release();
     await assert.rejects(w.p, (e: unknown) => e instanceof SmbError && e.statusName === 'STATUS_ACCESS_DENIED');
     assert.ok((await readFile(path.join(ts.dir, 'readonly.bin'))).equals(before));
-  } finally {
-    // The proxy first: a failed assertion may leave a WRITE held back, which close() would wait for.
-    await proxy.close();
-    await c.close().catch(() => undefined);
-  }
+  });
 });
 
 test('a connection cut in mid-WRITE leaves the client’s own bytes, and the server serves on', async () => {
-  const { proxy, c, f } = await throughProxy('cut.bin', { sign: false });
   const data = randomBytes(4 * MiB);
-  try {
+  await throughProxy('cut.bin', { sign: false }, async ({ proxy, f }) => {
     proxy.holdAfter(3 * MiB);
     const w = watch(f.write(0, data));
     assert.ok((await sizeReaching(path.join(ts.dir, 'cut.bin'), 2 * MiB, 5000)) >= 2 * MiB);
     proxy.cut();
     await assert.rejects(w.p);
-  } finally {
-    await proxy.close();
-    await c.close().catch(() => undefined);
-  }
+  });
   const left = await readFile(path.join(ts.dir, 'cut.bin'));
   assert.ok(left.length < data.length && left.equals(data.subarray(0, left.length)));
   // The server goes on, and its pooled frame memory is sound: large WRITEs and READs round-trip.
