@@ -3,6 +3,8 @@ import { NtStatusError, Status } from '../protocol/status.js';
 import { asList, type BufferList } from './buffers.js';
 import { aesCmac } from './cmac.js';
 import { SigningAlgorithm } from './constants.js';
+import { GhashKey } from './gf128.js';
+import { joinHead, TailGmac, type TailTag } from './tail-mac.js';
 
 export interface SignOptions {
   messageId: bigint;
@@ -19,6 +21,13 @@ export interface SignOptions {
 export interface Signer {
   readonly algorithmId: number;
   sign(msg: BufferList, opts: SignOptions): Buffer;
+  /**
+   * AES-GMAC only: starts authenticating a message's last part before the rest exists; `signJoined`
+   * finishes with the head (src/crypto/tail-mac.ts).
+   */
+  beginTail?(opts: SignOptions): TailGmac;
+  /** The signature of `head || tail`, or undefined when `tail` was not taken with this key and message. */
+  signJoined?(head: Buffer, tail: TailTag, opts: SignOptions): Buffer | undefined;
 }
 
 class HmacSha256Signer implements Signer {
@@ -49,7 +58,19 @@ export function gmacNonce(opts: SignOptions): Buffer {
 
 class GmacSigner implements Signer {
   readonly algorithmId = SigningAlgorithm.AES_GMAC;
+  private ghash?: GhashKey;
   constructor(private readonly key: KeyObject) {}
+
+  beginTail(opts: SignOptions): TailGmac {
+    this.ghash ??= new GhashKey(this.key);
+    return new TailGmac(this.key, this.ghash, gmacNonce(opts));
+  }
+
+  signJoined(head: Buffer, tail: TailTag, opts: SignOptions): Buffer | undefined {
+    if (tail.ghash !== this.ghash || !tail.nonce.equals(gmacNonce(opts)) || head.length % 16) return undefined;
+    return joinHead(head, tail);
+  }
+
   sign(msg: BufferList, opts: SignOptions): Buffer {
     // GMAC is GCM with the whole message as AAD and nothing to encrypt.
     const c = createCipheriv('aes-128-gcm', this.key, gmacNonce(opts), { authTagLength: 16 });

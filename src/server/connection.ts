@@ -47,6 +47,12 @@ export class Connection {
   private nextAsyncId = 1n;
   /** Serialises frame processing where order matters (negotiate/session setup) and counts in-flight work. */
   inFlight = 0;
+  /**
+   * Signed READs authenticated while read (handlers/io.ts) take turns, in arrival order: two run
+   * side by side would share the event loop and both finish late, where one after the other the
+   * first answer leaves early and the client verifies it while the second is read.
+   */
+  authenticatedReads: Promise<unknown> = Promise.resolve();
   private idleWaiters: (() => void)[] = [];
   /** Pool buffers handed to the framer, by their memory, until their frame is complete. */
   private readonly pooledFrames = new Map<ArrayBufferLike, Buffer>();

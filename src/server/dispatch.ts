@@ -15,7 +15,7 @@ import { COMMANDS } from './commands.js';
 import { channelSigner, signResponse, verifyRequest } from './security.js';
 import { handleSmb1Negotiate } from '../handlers/smb1-negotiate.js';
 import type { Session } from './state/session.js';
-import type { Signer } from '../crypto/index.js';
+import type { Signer, TailTag } from '../crypto/index.js';
 import type { FrameArrival } from '../transport/frame-arrival.js';
 
 /**
@@ -352,7 +352,7 @@ function buildResponse(conn: Connection, req: Request, reply: Reply, status: num
   });
   const body = Array.isArray(reply.body) ? reply.body : [reply.body];
   const parts = [header, ...body];
-  if (!willEncrypt && session) maybeSign(conn, req, parts, session, status, reply.forceSign === true);
+  if (!willEncrypt && session) maybeSign(conn, req, parts, session, status, reply.forceSign === true, reply.tailTag);
   else if (!willEncrypt && req.deletedSessionSigner) signResponse(parts, req.deletedSessionSigner, h.messageId);
   // After signing: the pre-auth hash covers the bytes as sent (signed bind responses included).
   reply.afterEncode?.(parts);
@@ -365,12 +365,12 @@ function creditPolicy(command: number, status: number): 'all' | 'none' {
   return 'all';
 }
 
-function maybeSign(conn: Connection, req: Request, parts: Buffer[], session: Session, status: number, force: boolean): void {
+function maybeSign(conn: Connection, req: Request, parts: Buffer[], session: Session, status: number, force: boolean, tail?: TailTag): void {
   const requestSigned = (req.header.flags & HeaderFlags.SIGNED) !== 0;
   if (!force && !requestSigned && !session.signingRequired) return;
   if (!force && !session.isValid) return;
   const signer = channelSigner(session, conn);
-  if (signer) signResponse(parts, signer, req.header.messageId);
+  if (signer) signResponse(parts, signer, req.header.messageId, tail);
 }
 
 function addBody(set: Set<Buffer>, reply: Reply): void {

@@ -7,7 +7,8 @@ import type { Open } from './state/open.js';
 import { Reader } from '../protocol/reader.js';
 import { Command, HeaderFlags, RELATED_FILE_ID } from '../protocol/constants.js';
 import type { SequenceTicket } from './channel-sequence.js';
-import type { Signer } from '../crypto/index.js';
+import type { Signer, TailTag } from '../crypto/index.js';
+import { channelSigner } from './security.js';
 import type { FileSource } from '../transport/tcp-transport.js';
 import type { FrameArrival } from '../transport/frame-arrival.js';
 import { Status, fail } from '../protocol/status.js';
@@ -56,6 +57,19 @@ export class Request {
     if (this.encrypted || this.inCompound || this.header.flags & HeaderFlags.SIGNED || this.deletedSessionSigner) return false;
     const s = this.session;
     return s !== undefined && !s.signingRequired && !s.encryptData && !this.tree?.encryptData;
+  }
+
+  /**
+   * The signer of this request's response when it goes out alone, signed and not sealed (the
+   * dispatcher's maybeSign decides the same way); undefined otherwise. A READ authenticates its
+   * data with it while reading (Reply.tailTag).
+   */
+  get responseSigner(): Signer | undefined {
+    if (this.encrypted || this.inCompound || this.deletedSessionSigner) return undefined;
+    const s = this.session;
+    if (!s || !s.isValid || s.encryptData || this.tree?.encryptData) return undefined;
+    if (!(this.header.flags & HeaderFlags.SIGNED) && !s.signingRequired) return undefined;
+    return channelSigner(s, this.conn);
   }
 
   /** Resolves once the PDU's first `end` bytes are in memory (at once unless taken early). */
@@ -155,6 +169,11 @@ export interface Reply {
   onSent?: () => void;
   /** The body's buffers belong to this response alone: sealing may overwrite them with ciphertext. */
   bodyOverwritable?: boolean;
+  /**
+   * AES-GMAC of the body's last buffer, taken on Request.responseSigner while it was read: signing
+   * then joins the header to it instead of reading the data again. Ignored where it does not fit.
+   */
+  tailTag?: TailTag;
   /**
    * The response's last bytes come from a file (sendfile), after `body`. Only where
    * Request.plainResponse held; a dispatcher that must sign or seal after all calls `inMemory`.

@@ -1,5 +1,5 @@
 import { HeaderFlags, SMB2_HEADER_SIZE, Command } from '../protocol/constants.js';
-import { createSigner, verify, type Signer } from '../crypto/index.js';
+import { createSigner, verify, type Signer, type TailTag } from '../crypto/index.js';
 import type { Session, Channel } from './state/session.js';
 import type { Connection } from './connection.js';
 
@@ -25,12 +25,15 @@ export function sessionSigner(session: Session): Signer | undefined {
 }
 
 /** Signs a response PDU in place: parts[0] is its 64-byte header. */
-export function signResponse(parts: Buffer[], signer: Signer, messageId: bigint): void {
+export function signResponse(parts: Buffer[], signer: Signer, messageId: bigint, tail?: TailTag): void {
   const hdr = parts[0]!;
   hdr.writeUInt32LE((hdr.readUInt32LE(16) | HeaderFlags.SIGNED) >>> 0, 16);
   hdr.fill(0, 48, 64);
-  const sig = signer.sign(parts, { messageId, isResponse: true, isCancel: false });
-  sig.copy(hdr, 48);
+  const opts = { messageId, isResponse: true, isCancel: false };
+  const last = parts[parts.length - 1]!;
+  // The tail's tag stands for the last buffer only if it covered exactly that many bytes.
+  const joined = tail && parts.length > 1 && last.length === tail.length ? signer.signJoined?.(Buffer.concat(parts.slice(0, -1)), tail, opts) : undefined;
+  (joined ?? signer.sign(parts, opts)).copy(hdr, 48);
 }
 
 /** Checks the signature of a received PDU without modifying it. */
