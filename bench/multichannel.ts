@@ -146,6 +146,8 @@ try {
       const f = figures[t.name]!;
       if (round < rounds) {
         for (const channels of [1, links]) {
+          // Earlier rounds' files are written back now rather than during this one's put.
+          execFileSync('sync');
           const r = await runClient(lab, args(t, channels, sizeMiB, `bench-${channels}.bin`), 600_000);
           if (r.read !== r.written) throw new Error(`${t.name}: SHA-256 of the read-back differs`);
           f.write[channels]!.push(r.writeMs);
@@ -153,7 +155,10 @@ try {
           console.error(`round ${round + 1} ${t.name}: ${channels} channel(s): write ${r.writeMs} ms, read ${r.readMs} ms`);
         }
       }
-      if (round < foRounds) f.failover.push(await failover(t, args(t, links, foSizeMiB, `failover-${round}.bin`)));
+      if (round < foRounds) {
+        execFileSync('sync');
+        f.failover.push(await failover(t, args(t, links, foSizeMiB, `failover-${round}.bin`)));
+      }
     }
   }
 } finally {

@@ -12,6 +12,7 @@
 // out, with a note, where the module is missing), posix locking/kernel oplocks/share modes off.
 import { mkdir, rm, writeFile, open as openFile } from 'node:fs/promises';
 import { chownSync, existsSync, readdirSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -79,6 +80,8 @@ async function main(): Promise<void> {
     targets.push(await smb3dTarget());
     targets.push(await smbdTarget(notes));
     for (const t of targets) await seedShare(t, localBig, sizeMiB);
+    // The seeds' gigabytes would otherwise be written back to disk during the first figures.
+    execFileSync('sync');
 
     const figures = defineFigures(localBig, smallDir, fileCount, sizeMiB);
     const selected = values.only ? figures.filter((f) => values.only!.split(',').includes(f.key)) : figures;

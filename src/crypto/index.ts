@@ -3,6 +3,7 @@ export { rc4, Rc4 } from './rc4.js';
 export { smb3Kdf, deriveSessionKeys, deriveSigningKey, truncatedSessionKey, type SessionKeys } from './kdf.js';
 export { createSigner, verify, gmacNonce, type Signer, type SignOptions } from './signing.js';
 export type { TailGmac, TailTag } from './tail-mac.js';
+export { SealingTail, type SealedTail } from './sealed-tail.js';
 export {
   encryptMessage,
   decryptMessage,

@@ -7,7 +7,8 @@
  *   tag(head || tail) = tag(tail) ⊕ Y_head · H^(d+1) ⊕ (L(head || tail) ⊕ L(tail)) · H
  *
  * where Y_head is GHASH's running value after the head's blocks, d the tail's block count and L the
- * length block. E_K(J0) is the same in both tags and cancels. The head must be whole blocks (an
+ * length block. E_K(J0) is the same in both tags and cancels. `retag` is the general form, which
+ * sealing uses too (src/crypto/sealed-tail.ts). The head must be whole blocks (an
  * SMB2 header and READ response body are 80 bytes), so the tail's blocks line up in both messages.
  */
 import { createCipheriv, type CipherGCM, type KeyObject } from 'node:crypto';
@@ -54,10 +55,18 @@ export function joinHead(head: Buffer, tail: TailTag): Buffer {
   if (head.length % 16) throw new Error('the head of a joined GMAC must be whole blocks');
   tailMacCounters.joined++;
   const g = tail.ghash;
-  const yHead = g.chain(0n, head);
-  const blocks = Math.ceil(tail.length / 16);
   // Lengths are in bits, in the length block's first 64 bits (the second counts ciphertext: none).
-  const lengths = (BigInt(head.length + tail.length) * 8n) ^ (BigInt(tail.length) * 8n);
-  const s = g.power(blocks + 1).times(yHead) ^ g.h.times(lengths << 64n);
-  return fromBlock(toBlock(tail.tag) ^ s);
+  const lengths = (BigInt(head.length + tail.length) * 8n) << 64n;
+  const tailLengths = (BigInt(tail.length) * 8n) << 64n;
+  return retag(g, tail.tag, Math.ceil(tail.length / 16), g.chain(0n, head), 0n, lengths ^ tailLengths);
+}
+
+/**
+ * The GCM tag of a message from the tag of another with the same key, nonce and last `blocks`
+ * blocks of GHASH input, where only what comes before them and the length block differ:
+ * `prefix` and `prefixUsed` are GHASH's running values after the two messages' earlier blocks,
+ * `lengths` the XOR of their length blocks.
+ */
+export function retag(g: GhashKey, tag: Buffer, blocks: number, prefix: bigint, prefixUsed: bigint, lengths: bigint): Buffer {
+  return fromBlock(toBlock(tag) ^ g.power(blocks + 1).times(prefix ^ prefixUsed) ^ g.h.times(lengths));
 }

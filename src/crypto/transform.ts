@@ -3,6 +3,7 @@ import { NtStatusError, Status } from '../protocol/status.js';
 import { asList, totalLength, type BufferList } from './buffers.js';
 import { cipherKeyLength, isGcm, isKnownCipher } from './constants.js';
 import { gcmAvailable, gcmOpen, gcmSeal, type GcmPiece } from '../native/libcrypto.js';
+import { finishSealed, fitsTail, type SealedTail } from './sealed-tail.js';
 
 /** SMB2 TRANSFORM_HEADER ([MS-SMB2] 2.2.41): 52 bytes, ProtocolId 0xFD 'S' 'M' 'B'. */
 export const TRANSFORM_HEADER_SIZE = 52;
@@ -82,6 +83,11 @@ export interface SealOptions {
    * them instead of into new memory. They then belong to the returned list until it is sent.
    */
   overwrite?: ReadonlySet<Buffer>;
+  /**
+   * The message's last piece was sealed in place while it was read (src/crypto/sealed-tail.ts).
+   * Where it does not fit this key and message, it is restored and sealed as usual.
+   */
+  sealedTail?: SealedTail;
 }
 
 /**
@@ -109,6 +115,14 @@ export function encryptMessage(cipherId: number, key: Buffer, sessionId: bigint,
   hdr.writeBigUInt64LE(BigInt.asUintN(64, sessionId), 44);
   const nonce = hdr.subarray(20, 20 + nlen);
   const aad = hdr.subarray(AAD_OFFSET);
+  const tail = opts.sealedTail;
+  if (tail && fitsTail(tail, cipherId, key, pieces)) {
+    tail.nonceField.copy(hdr, 20);
+    const { headCiphertext, tag } = finishSealed(tail, aad, Buffer.concat(pieces.slice(0, -1)));
+    tag.copy(hdr, 4);
+    return [hdr, headCiphertext, tail.ciphertext];
+  }
+  tail?.restore();
 
   if (isGcm(cipherId) && gcmAvailable && size >= NATIVE_GCM_MIN) {
     const { pieces: gcm, outputs } = sealTargets(pieces, opts.overwrite);

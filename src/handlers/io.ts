@@ -11,7 +11,7 @@ import { sendOplockBreak } from '../server/breaks.js';
 import { reportedStat, writeTimeOf } from '../server/write-time.js';
 import { sendFileToSocket, sendfileSlotFree } from '../native/sendfile.js';
 import { fstatSync, type Stats } from 'node:fs';
-import type { TailGmac } from '../crypto/index.js';
+import { protectionFor, readProtected } from './protected-read.js';
 
 const b = SMB2_HEADER_SIZE;
 const INT64_MAX = 0x7fffffffffffffffn;
@@ -20,10 +20,6 @@ const MAX_FILE_SIZE = 0xfffffff0000n;
 const MAX_BACKEND_OFFSET = BigInt(Number.MAX_SAFE_INTEGER);
 /** Smaller READs are read into memory: the thread-pool hops of sendfile cost as much as the copy. */
 const SENDFILE_MIN = 64 * 1024;
-/** Signed READs from this size on are authenticated while they are read (readAuthenticating). */
-const AUTHENTICATED_READ_MIN = 2 * 1024 * 1024;
-/** The pieces of such a READ: large enough that the thread-pool hop is small beside the copy. */
-const READ_PIECE = 1024 * 1024;
 /** A WRITE taken early goes to the file in pieces of at least this much (or what is left). */
 const WRITE_PIECE_MIN = 1024 * 1024;
 
@@ -99,65 +95,23 @@ export async function read(req: Request): Promise<Reply> {
   // Pooled: a fresh 8 MiB buffer per read costs page faults that dominate the read itself.
   const pool = req.server.bufferPool;
   const buf = pool.acquire(length);
-  const tail = length >= AUTHENTICATED_READ_MIN ? req.responseSigner?.beginTail?.({ messageId: req.header.messageId, isResponse: true, isCancel: false }) : undefined;
+  const protection = protectionFor(req, buf, length);
   let n: number;
   try {
-    if (tail) {
-      const handle = open.handle;
-      const turn = req.conn.authenticatedReads.then(() => readAuthenticating(handle, buf, length, offset, tail));
-      req.conn.authenticatedReads = turn.catch(() => undefined);
-      n = await turn;
-    } else {
-      n = await open.handle.read(buf, 0, length, offset);
-    }
+    n = protection ? await readProtected(req, open.handle, buf, length, offset, protection) : await open.handle.read(buf, 0, length, offset);
   } catch (err) {
+    protection?.release();
     pool.release(buf);
     throw err;
   }
   if (n === 0 || n < minimum) {
+    protection?.release();
     pool.release(buf);
     fail(Status.END_OF_FILE);
   }
   // Samba and Windows move FilePositionInformation with each read.
   open.position = offset + BigInt(n);
-  return { body: readResponse(buf.subarray(0, n)), onSent: () => pool.release(buf), bodyOverwritable: true, tailTag: tail?.finish() };
-}
-
-/**
- * Reads in pieces, two at a time on the thread pool, and feeds each piece to the response's GMAC
- * as it comes: the MAC of one piece overlaps the read of the next, where a whole read followed by
- * signing would do them one after the other. Returns the bytes read (short at end of file); every
- * read has finished when it returns, so the buffer is the caller's again.
- */
-async function readAuthenticating(handle: VfsHandle, buf: Buffer, length: number, offset: bigint, tail: TailGmac): Promise<number> {
-  const count = Math.ceil(length / READ_PIECE);
-  const size = (i: number) => Math.min(READ_PIECE, length - i * READ_PIECE);
-  const reads: Promise<number>[] = [];
-  const start = (i: number) => {
-    if (i >= count) return;
-    reads[i] = handle.read(buf, i * READ_PIECE, size(i), offset + BigInt(i * READ_PIECE));
-    // A later piece may fail while an earlier one is awaited: its failure is seen in order.
-    reads[i]!.catch(() => undefined);
-  };
-  start(0);
-  start(1);
-  let n = 0;
-  try {
-    for (let i = 0; i < count; i++) {
-      const got = await reads[i]!;
-      if (got < size(i)) {
-        // End of file: what follows is not part of the response.
-        tail.update(buf.subarray(i * READ_PIECE, i * READ_PIECE + got));
-        return n + got;
-      }
-      start(i + 2);
-      tail.update(buf.subarray(i * READ_PIECE, i * READ_PIECE + got));
-      n += got;
-    }
-    return n;
-  } finally {
-    await Promise.allSettled(reads);
-  }
+  return { body: readResponse(buf.subarray(0, n)), onSent: () => pool.release(buf), bodyOverwritable: true, ...protection?.finish() };
 }
 
 /**

@@ -18,6 +18,8 @@ const TAG_LENGTH = 16;
 
 interface Bindings {
   ctx: unknown;
+  ctxNew: NativeFn;
+  ctxFree: NativeFn;
   aes128: unknown;
   aes256: unknown;
   encryptInit: NativeFn;
@@ -35,6 +37,8 @@ function load(): Bindings | null {
     const ctxNew = lib.func('void *EVP_CIPHER_CTX_new()') as NativeFn;
     const b: Bindings = {
       ctx: ctxNew(),
+      ctxNew,
+      ctxFree: lib.func('void EVP_CIPHER_CTX_free(void *ctx)') as NativeFn,
       aes128: (lib.func('const void *EVP_aes_128_gcm()') as NativeFn)(),
       aes256: (lib.func('const void *EVP_aes_256_gcm()') as NativeFn)(),
       encryptInit: lib.func('int EVP_EncryptInit_ex(void *ctx, const void *cipher, void *engine, const void *key, const void *iv)'),
@@ -104,4 +108,49 @@ export function gcmOpen(key: Buffer, iv: Buffer, aad: Buffer, tag: Buffer, data:
   if (b.decryptUpdate(ctx, null, outLen, aad, aad.length) !== 1) return false;
   if (data.length > 0 && b.decryptUpdate(ctx, output, outLen, data, data.length) !== 1) return false;
   return b.decryptFinal(ctx, finalScratch, outLen) === 1;
+}
+
+/**
+ * One AES-GCM encryption fed over time (a READ's pieces as they are read), on a context of its
+ * own: the shared one may serve other messages between two pieces. `finish` or `dispose` frees it.
+ */
+export class GcmStream {
+  private ctx: unknown;
+
+  constructor(key: Buffer, iv: Buffer) {
+    const b = bindings();
+    this.ctx = b.ctxNew();
+    if (!this.ctx) throw new Error('EVP_CIPHER_CTX_new failed');
+    if (b.encryptInit(this.ctx, key.length === 32 ? b.aes256 : b.aes128, null, key, iv) !== 1) {
+      this.dispose();
+      throw new Error('EVP_EncryptInit_ex failed');
+    }
+  }
+
+  /** Encrypts `input` into `output` (same length, may be the same buffer), after what came before. */
+  update(input: Buffer, output: Buffer): void {
+    if (input.length === 0) return;
+    if (!this.ctx) throw new Error('GCM stream already finished');
+    if (output.length < input.length) throw new Error('GCM output shorter than its input');
+    if (bindings().encryptUpdate(this.ctx, output, outLen, input, input.length) !== 1) throw new Error('EVP_EncryptUpdate failed');
+  }
+
+  /** The 16-byte tag; the stream is over. */
+  finish(): Buffer {
+    const b = bindings();
+    if (!this.ctx) throw new Error('GCM stream already finished');
+    try {
+      if (b.encryptFinal(this.ctx, finalScratch, outLen) !== 1) throw new Error('EVP_EncryptFinal_ex failed');
+      const tag = Buffer.alloc(TAG_LENGTH);
+      if (b.ctrl(this.ctx, EVP_CTRL_GCM_GET_TAG, TAG_LENGTH, tag) !== 1) throw new Error('EVP_CTRL_GCM_GET_TAG failed');
+      return tag;
+    } finally {
+      this.dispose();
+    }
+  }
+
+  dispose(): void {
+    if (this.ctx) bindings().ctxFree(this.ctx);
+    this.ctx = undefined;
+  }
 }

@@ -15,7 +15,7 @@ import { COMMANDS } from './commands.js';
 import { channelSigner, signResponse, verifyRequest } from './security.js';
 import { handleSmb1Negotiate } from '../handlers/smb1-negotiate.js';
 import type { Session } from './state/session.js';
-import type { Signer, TailTag } from '../crypto/index.js';
+import type { SealedTail, Signer, TailTag } from '../crypto/index.js';
 import type { FrameArrival } from '../transport/frame-arrival.js';
 
 /**
@@ -105,6 +105,8 @@ async function processCompound(conn: Connection, msg: Buffer, encryptedFor: Sess
   const onSent: (() => void)[] = [];
   /** Response buffers that sealing may overwrite (READ data): no copy of the ciphertext. */
   const overwrite = new Set<Buffer>();
+  /** A READ's data sealed while read: sent in place of its plaintext when the response is sealed alone. */
+  let sealedTail: SealedTail | undefined;
   let chain: Chain | undefined;
   let encryptWith = encryptedFor;
   for (const [index, { header, pdu }] of pdus.entries()) {
@@ -210,6 +212,10 @@ async function processCompound(conn: Connection, msg: Buffer, encryptedFor: Sess
     if (reply.afterSend) afterSend.push(reply.afterSend);
     if (reply.onSent) onSent.push(reply.onSent);
     if (reply.bodyOverwritable) addBody(overwrite, reply);
+    if (reply.sealedTail) {
+      if (pdus.length === 1) sealedTail = reply.sealedTail;
+      else reply.sealedTail.restore(); // a compound is sealed whole, as usual
+    }
   }
   flush(responses, onSent);
   for (const fn of afterSend) await fn();
@@ -220,7 +226,7 @@ async function processCompound(conn: Connection, msg: Buffer, encryptedFor: Sess
     if (fileReply && batch.length === 1) {
       conn.sendWithFile(batch[0]!, fileReply, done);
       fileReply = undefined;
-    } else if (batch.length > 0) sendCompound(conn, batch, encryptWith, done, overwrite);
+    } else if (batch.length > 0) sendCompound(conn, batch, encryptWith, done, overwrite, sealedTail);
     else done?.();
   }
 }
@@ -240,7 +246,7 @@ async function finishAsync(conn: Connection, req: Request, first: Reply, encrypt
   const encrypt = encryptWith ?? (session && session.encryptionKey.length > 0 && (session.encryptData || req.tree?.encryptData) ? session : undefined);
   const overwrite = new Set<Buffer>();
   if (reply.bodyOverwritable) addBody(overwrite, reply);
-  sendCompound(conn, [buildResponse(conn, req, reply, status, session, encrypt !== undefined)], encrypt, reply.onSent, overwrite);
+  sendCompound(conn, [buildResponse(conn, req, reply, status, session, encrypt !== undefined)], encrypt, reply.onSent, overwrite, reply.sealedTail);
   await reply.afterSend?.();
 }
 
@@ -381,7 +387,7 @@ function addBody(set: Set<Buffer>, reply: Reply): void {
  * Chains PDUs of a compound with 8-byte alignment, then encrypts or sends as they are.
  * Buffers in `overwrite` may receive their own ciphertext; `onSent` then waits for the socket.
  */
-function sendCompound(conn: Connection, responses: Buffer[][], encryptWith: Session | undefined, onSent?: () => void, overwrite?: ReadonlySet<Buffer>): void {
+function sendCompound(conn: Connection, responses: Buffer[][], encryptWith: Session | undefined, onSent?: () => void, overwrite?: ReadonlySet<Buffer>, sealedTail?: SealedTail): void {
   if (responses.length > 1) {
     // Windows pads the last response of a compound too (smbtorture's compound-padding checks it).
     for (let i = 0; i < responses.length; i++) {
@@ -396,7 +402,7 @@ function sendCompound(conn: Connection, responses: Buffer[][], encryptWith: Sess
   }
   const flat = responses.flat();
   if (encryptWith) {
-    const sealed = encryptMessage(encryptWith.cipherId, encryptWith.encryptionKey, encryptWith.id, flat, { overwrite });
+    const sealed = encryptMessage(encryptWith.cipherId, encryptWith.encryptionKey, encryptWith.id, flat, { overwrite, sealedTail });
     // The plaintext is no longer needed once sealed, unless the ciphertext went over it.
     if (overwrite && sealed.some((b) => overwrite.has(b))) {
       conn.send(sealed, onSent);
@@ -405,6 +411,8 @@ function sendCompound(conn: Connection, responses: Buffer[][], encryptWith: Sess
       conn.send(sealed);
     }
   } else {
+    // Sealed ahead but going out in the clear after all: the data must be the data again.
+    sealedTail?.restore();
     conn.send(flat, onSent);
   }
 }

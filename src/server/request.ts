@@ -7,7 +7,7 @@ import type { Open } from './state/open.js';
 import { Reader } from '../protocol/reader.js';
 import { Command, HeaderFlags, RELATED_FILE_ID } from '../protocol/constants.js';
 import type { SequenceTicket } from './channel-sequence.js';
-import type { Signer, TailTag } from '../crypto/index.js';
+import type { SealedTail, Signer, TailTag } from '../crypto/index.js';
 import { channelSigner } from './security.js';
 import type { FileSource } from '../transport/tcp-transport.js';
 import type { FrameArrival } from '../transport/frame-arrival.js';
@@ -70,6 +70,17 @@ export class Request {
     if (!s || !s.isValid || s.encryptData || this.tree?.encryptData) return undefined;
     if (!(this.header.flags & HeaderFlags.SIGNED) && !s.signingRequired) return undefined;
     return channelSigner(s, this.conn);
+  }
+
+  /**
+   * The session whose key seals this request's response when it goes out alone and sealed (the
+   * dispatcher's choice: an encrypted request, or a session or share that requires encryption);
+   * undefined otherwise. A READ seals its data with it while reading (Reply.sealedTail).
+   */
+  get responseSealer(): Session | undefined {
+    const s = this.session;
+    if (this.inCompound || !s || !s.isValid || s.encryptionKey.length === 0) return undefined;
+    return this.encrypted || s.encryptData || this.tree?.encryptData ? s : undefined;
   }
 
   /** Resolves once the PDU's first `end` bytes are in memory (at once unless taken early). */
@@ -174,6 +185,11 @@ export interface Reply {
    * then joins the header to it instead of reading the data again. Ignored where it does not fit.
    */
   tailTag?: TailTag;
+  /**
+   * The body's last buffer, sealed in place while it was read with Request.responseSealer's key.
+   * Where the response is not sealed that way after all, it is restored first.
+   */
+  sealedTail?: SealedTail;
   /**
    * The response's last bytes come from a file (sendfile), after `body`. Only where
    * Request.plainResponse held; a dispatcher that must sign or seal after all calls `inMemory`.
