@@ -21,7 +21,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLab, type Lab } from '../test/harness/lab.js';
@@ -148,7 +148,11 @@ try {
         for (const channels of [1, links]) {
           // Earlier rounds' files are written back now rather than during this one's put.
           execFileSync('sync');
-          const r = await runClient(lab, args(t, channels, sizeMiB, `bench-${channels}.bin`), 600_000);
+          // A new file each time, removed after (untimed): overwriting last round's would time the
+          // kernel freeing its gigabyte of page cache in the truncating open (~0.7 s here).
+          const file = `bench-${channels}-${round}.bin`;
+          const r = await runClient(lab, args(t, channels, sizeMiB, file), 600_000);
+          await rm(path.join(t.shareDir, file), { force: true });
           if (r.read !== r.written) throw new Error(`${t.name}: SHA-256 of the read-back differs`);
           f.write[channels]!.push(r.writeMs);
           f.read[channels]!.push(r.readMs);
@@ -182,6 +186,7 @@ async function failover(t: Target, a: McClientArgs) {
     for (const k of [2, 3]) await lab.restore(k).catch(() => undefined); // not cut: nothing to do
   }
   const onDisk = await sha256File(path.join(t.shareDir, a.path));
+  await rm(path.join(t.shareDir, a.path), { force: true });
   const executed = t.executed(a.path);
   const size = a.sizeMiB * 1024 * 1024;
   const notes: string[] = [];

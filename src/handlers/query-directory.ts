@@ -2,7 +2,7 @@ import { Access, QueryDirectoryFlags, SMB2_HEADER_SIZE } from '../protocol/const
 import { Status, fail } from '../protocol/status.js';
 import { eaSizeAt } from '../vfs/ea-size.js';
 import { Writer } from '../protocol/writer.js';
-import { encodeDirectoryEntries, shortNameFor } from '../protocol/fscc/index.js';
+import { directoryRecordsFitting, encodeDirectoryEntries, shortNameFor } from '../protocol/fscc/index.js';
 import { matchWildcard } from '../vfs/paths.js';
 import type { DirEntry } from '../vfs/types.js';
 import type { Open, DirectoryCursor } from '../server/state/open.js';
@@ -40,13 +40,10 @@ export async function queryDirectory(req: Request): Promise<Reply> {
     fail(fresh && cursor.entries.length === 0 ? Status.NO_SUCH_FILE : Status.NO_MORE_FILES);
   }
   const single = (flags & QueryDirectoryFlags.RETURN_SINGLE_ENTRY) !== 0;
-  // Entries removed since the scan started are not reported, as a live NTFS enumeration would not.
-  const window = single ? 1 : Math.ceil(outputLength / 64) + 1;
-  if (cursor.next > 0) await dropVanished(open, cursor, window);
-  if (cursor.next >= cursor.entries.length) fail(Status.NO_MORE_FILES);
-  const batch = cursor.entries
-    .slice(cursor.next, cursor.next + window)
-    .map((e) => (withShortName(infoClass) ? { ...e, shortName: shortNameFor(e.name) } : e));
+  const batch = (await nextEntries(open, cursor, infoClass, single ? 1 : Infinity, outputLength)).map((e) =>
+    withShortName(infoClass) ? { ...e, shortName: shortNameFor(e.name) } : e,
+  );
+  if (batch.length === 0) fail(fresh ? Status.NO_SUCH_FILE : Status.NO_MORE_FILES);
   const { buffer, count } = encodeDirectoryEntries(infoClass, batch, outputLength);
   if (count === 0) fail(Status.INFO_LENGTH_MISMATCH, 'output buffer too small for one entry');
   cursor.next += count;
@@ -58,25 +55,26 @@ export async function queryDirectory(req: Request): Promise<Reply> {
 const withShortName = (infoClass: number): boolean => infoClass === 3 || infoClass === 37;
 
 /**
- * Drops entries removed since the scan started, checking only as many as the next response can hold
- * (64 bytes is less than any record) rather than the whole rest; entries that slide into the window
- * after a removal are checked too.
+ * The next entries of the listing that fit in `maxBytes` (at least one, if any are left, so that
+ * one too large is refused as such), each statted now: entries removed since the scan started are
+ * dropped from the cursor and not reported, as a live NTFS enumeration would not; the space they
+ * leave is filled from the rest.
  */
-async function dropVanished(open: Open, cursor: DirectoryCursor, window: number): Promise<void> {
+async function nextEntries(open: Open, cursor: DirectoryCursor, infoClass: number, most: number, maxBytes: number): Promise<DirEntry[]> {
   const backend = open.tree.share.backend!;
-  const exists = async (path: string) => (backend.exists ? backend.exists(path) : (await backend.stat(path).catch(() => null)) !== null);
-  let checked = 0;
-  while (checked < window && cursor.next + checked < cursor.entries.length) {
-    const from = cursor.next + checked;
-    const slice = cursor.entries.slice(from, cursor.next + window);
-    const alive = await Promise.all(slice.map((e) => e.name === '.' || e.name === '..' || exists(open.path ? `${open.path}/${e.name}` : e.name)));
-    const kept = slice.filter((_, i) => alive[i]);
-    cursor.entries.splice(from, slice.length, ...kept);
-    checked += kept.length;
+  for (;;) {
+    const rest = cursor.entries.slice(cursor.next, cursor.next + Math.min(most, Math.ceil(maxBytes / 64) + 1));
+    const slice = rest.slice(0, Math.max(1, directoryRecordsFitting(infoClass, rest.map((e) => e.name), maxBytes)));
+    const unstatted = slice.filter((e) => !e.stat);
+    const stats = unstatted.length ? await backend.statListed(open.path, unstatted.map((e) => e.name)) : [];
+    const fresh = new Map(unstatted.map((e, i) => [e, stats[i] ?? null]));
+    const kept = slice.filter((e) => fresh.get(e) !== null);
+    if (kept.length === slice.length) return slice.map((e) => ({ name: e.name, stat: e.stat ?? fresh.get(e)! }));
+    cursor.entries.splice(cursor.next, slice.length, ...kept);
   }
 }
 
-async function listMatching(open: Open, pattern: string): Promise<DirEntry[]> {
+async function listMatching(open: Open, pattern: string): Promise<DirectoryCursor['entries']> {
   const backend = open.tree.share.backend!;
   const dirStat = await open.handle!.stat();
   const wild = /[*?<>"]/.test(pattern);
@@ -92,10 +90,10 @@ async function listMatching(open: Open, pattern: string): Promise<DirEntry[]> {
   }
   const parentPath = open.path.includes('/') ? open.path.slice(0, open.path.lastIndexOf('/')) : '';
   const parentStat = open.path === '' ? dirStat : ((await backend.stat(parentPath)) ?? dirStat);
-  const all: DirEntry[] = [
+  const all: DirectoryCursor['entries'] = [
     { name: '.', stat: dirStat },
     { name: '..', stat: parentStat },
-    ...(await backend.readdir(open.path)),
+    ...(await backend.readdirNames(open.path)).map((name) => ({ name })),
   ];
   return all.filter((e) => matchWildcard(pattern, e.name));
 }

@@ -103,7 +103,7 @@ async function setFileInfo(req: Request, open: Open, infoClass: number, data: Bu
       if (deletePending) {
         const st = await open.handle!.stat();
         if (st.attributes & FileAttribute.READONLY) fail(Status.CANNOT_DELETE);
-        if (open.isDirectory && (await backend.readdir(open.path)).length > 0) fail(Status.DIRECTORY_NOT_EMPTY);
+        if (open.isDirectory && (await backend.readdirNames(open.path)).length > 0) fail(Status.DIRECTORY_NOT_EMPTY);
       }
       if (open.file) {
         open.file.deletePending = deletePending;

@@ -238,9 +238,28 @@ export class MemoryBackend implements Backend {
   }
 
   async readdir(path: string): Promise<DirEntry[]> {
+    const names = await this.readdirNames(path);
+    const stats = await this.statListed(path, names);
+    return names.flatMap((name, i) => (stats[i] ? [{ name, stat: stats[i]! }] : []));
+  }
+
+  async readdirNames(path: string): Promise<string[]> {
     const n = this.existing(path);
     if (n.kind !== 'dir') fail(Status.NOT_A_DIRECTORY);
-    return [...n.children].map(([name, child]) => ({ name, stat: { ...MemoryBackend.statOf(child), eaSize: eaSizeFromEntries(child.extras.list('ea')) } }));
+    return [...n.children.keys()];
+  }
+
+  async statListed(dir: string, names: readonly string[]): Promise<(FileStat | null)[]> {
+    let n: Node | null = null;
+    try {
+      n = this.node(dir);
+    } catch {
+      // The directory itself is gone: so are its entries.
+    }
+    return names.map((name) => {
+      const child = n?.kind === 'dir' ? n.children.get(name) : undefined;
+      return child ? { ...MemoryBackend.statOf(child), eaSize: eaSizeFromEntries(child.extras.list('ea')) } : null;
+    });
   }
 
   async setTimes(path: string, times: SetTimes): Promise<void> {

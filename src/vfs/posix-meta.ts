@@ -29,7 +29,7 @@
  * - Without a record: a regular file is NORMAL (plus READONLY from the mode), a directory is
  *   DIRECTORY; executable bits mean nothing here (they do in the no-xattr fallback, posix-stat.ts).
  */
-import type { BigIntStats } from 'node:fs';
+import type { StatFields } from '../native/statx.js';
 import { available as libcAvailable, getXattr, isUnsupported, removeXattr, setXattr, type XattrTarget } from '../native/libc.js';
 import { fileStatFromStats, nsToFiletime } from './posix-stat.js';
 import { FileAttribute, type FileStat } from './types.js';
@@ -142,12 +142,12 @@ export function writeMeta(target: XattrTarget, rec: MetaRecord): void {
   setXattr(target, META_XATTR, encodeMeta(rec));
 }
 
-function isWritableByOwner(st: BigIntStats): boolean {
+function isWritableByOwner(st: StatFields): boolean {
   return (Number(st.mode) & 0o200) !== 0;
 }
 
 /** The creation time to report when none is stored. */
-export function defaultCreationTime(st: BigIntStats): bigint {
+export function defaultCreationTime(st: StatFields): bigint {
   if (st.birthtimeNs > 0n) return nsToFiletime(st.birthtimeNs);
   return nsToFiletime(st.mtimeNs < st.ctimeNs ? st.mtimeNs : st.ctimeNs);
 }
@@ -156,13 +156,13 @@ export function defaultCreationTime(st: BigIntStats): bigint {
  * The record a file without one implicitly has; written out when a client first sets something, so
  * the creation time it showed stays the same afterwards.
  */
-export function implicitMeta(st: BigIntStats): MetaRecord {
+export function implicitMeta(st: StatFields): MetaRecord {
   const readOnly = !st.isDirectory() && !isWritableByOwner(st);
   return { attributes: readOnly ? FileAttribute.READONLY : 0, creationTime: defaultCreationTime(st) };
 }
 
 /** DOS attributes from the stored ones and the mode, by the rules at the top of this file. */
-export function attributesFromMeta(st: BigIntStats, rec: MetaRecord | null): number {
+export function attributesFromMeta(st: StatFields, rec: MetaRecord | null): number {
   let attrs = rec ? rec.attributes : 0;
   if (st.isDirectory()) {
     attrs = (attrs & DIRECTORY_ATTRIBUTES) | FileAttribute.DIRECTORY;
@@ -173,7 +173,7 @@ export function attributesFromMeta(st: BigIntStats, rec: MetaRecord | null): num
   return attrs === 0 ? FileAttribute.NORMAL : attrs;
 }
 
-export function fileStatWithMeta(st: BigIntStats, rec: MetaRecord | null): FileStat {
+export function fileStatWithMeta(st: StatFields, rec: MetaRecord | null): FileStat {
   const isDirectory = st.isDirectory();
   const changeOverride =
     rec?.changeTime !== undefined && rec.changeMtimeNs !== undefined && rec.changeMtimeNs === st.mtimeNs;
@@ -194,7 +194,7 @@ export function fileStatWithMeta(st: BigIntStats, rec: MetaRecord | null): FileS
 }
 
 /** How the backend and its handles turn a stat (plus the file's xattr, when in use) into a FileStat. */
-export type StatMapper = (st: BigIntStats, target: XattrTarget) => FileStat;
+export type StatMapper = (st: StatFields, target: XattrTarget) => FileStat;
 
 export function statMapper(xattrs: boolean): StatMapper {
   if (!xattrs) return (st) => fileStatFromStats(st);

@@ -1,7 +1,7 @@
 /**
  * POSIX stat -> FileStat, and the mapping between DOS attributes and permission bits.
  */
-import type { BigIntStats } from 'node:fs';
+import type { StatFields } from '../native/statx.js';
 import { FileAttribute, type FileStat } from './types.js';
 
 /** 100 ns intervals between 1601-01-01 (FILETIME epoch) and 1970-01-01 (Unix epoch). */
@@ -52,7 +52,7 @@ export function modeForAttributes(currentMode: number, attributes: number): numb
   return mode;
 }
 
-export function fileStatFromStats(st: BigIntStats): FileStat {
+export function fileStatFromStats(st: StatFields): FileStat {
   const isDirectory = st.isDirectory();
   const mtime = nsToFiletime(st.mtimeNs);
   const ctime = nsToFiletime(st.ctimeNs);

@@ -2,6 +2,7 @@
  * Backend on a local POSIX directory tree: the share root and everything below it.
  */
 import { constants as fsc, realpathSync, statSync, type BigIntStats } from 'node:fs';
+import { lstatFields, statxAvailable, type StatFields } from '../native/statx.js';
 import * as nodePath from 'node:path';
 import { Status, fail } from '../protocol/status.js';
 import { DEFAULT_FS_ATTRIBUTES, FsAttribute, STREAMS_AND_EAS } from '../protocol/fscc/constants.js';
@@ -298,35 +299,46 @@ export class PosixBackend implements Backend {
   }
 
   async readdir(path: string): Promise<DirEntry[]> {
+    const names = await this.readdirNames(path);
+    const stats = await this.statListed(path, names);
+    const out: DirEntry[] = [];
+    names.forEach((name, i) => {
+      const stat = stats[i];
+      if (stat) out.push({ name, stat });
+    });
+    return out;
+  }
+
+  async readdirNames(path: string): Promise<string[]> {
     const real = await this.resolver.target(path);
     if (real === null) fail(Status.OBJECT_NAME_NOT_FOUND);
-    let dirents;
     try {
-      dirents = await this.ops.readdirTypes(real);
+      return await this.ops.readdir(real);
     } catch (err) {
       if (errnoCode(err) === 'ENOTDIR') fail(Status.NOT_A_DIRECTORY);
       throw toNtStatusError(err);
     }
-    const out: DirEntry[] = [];
+  }
+
+  async statListed(dir: string, names: readonly string[]): Promise<(FileStat | null)[]> {
+    const real = await this.resolver.target(dir);
+    if (real === null) return names.map(() => null);
+    // Names from readdir hold no slash; path.join's normalising is not needed.
+    const at = real.endsWith('/') ? real : `${real}/`;
+    const out: (FileStat | null)[] = [];
     if (this.ops.sync) {
-      for (let i = 0; i < dirents.length; i++) {
+      for (let i = 0; i < names.length; i++) {
         // A huge directory takes tens of milliseconds of stats; let other clients in now and then.
         if (i > 0 && i % READDIR_SYNC_SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
-        const d = dirents[i]!;
-        const st = await this.listedStat(nodePath.join(real, d.name), d.isSymbolicLink());
-        if (st) out.push({ name: d.name, stat: st });
+        const full = at + names[i]!;
+        const now = statxAvailable ? this.listedStatNow(full) : 'later';
+        out.push(now === 'later' ? await this.listedStat(full) : now);
       }
       return out;
     }
-    for (let i = 0; i < dirents.length; i += READDIR_CONCURRENCY) {
-      const batch = dirents.slice(i, i + READDIR_CONCURRENCY);
-      const stats = await Promise.all(
-        batch.map((d) => this.listedStat(nodePath.join(real, d.name), d.isSymbolicLink())),
-      );
-      batch.forEach((d, j) => {
-        const st = stats[j];
-        if (st) out.push({ name: d.name, stat: st });
-      });
+    for (let i = 0; i < names.length; i += READDIR_CONCURRENCY) {
+      const batch = names.slice(i, i + READDIR_CONCURRENCY);
+      out.push(...(await Promise.all(batch.map((name) => this.listedStat(at + name)))));
     }
     return out;
   }
@@ -335,20 +347,38 @@ export class PosixBackend implements Backend {
    * Stat of one listed entry; null hides it: gone since the listing, a dangling symlink, or a
    * symlink leaving the share (listing it would leak the target's metadata).
    */
-  private async listedStat(full: string, isLink: boolean): Promise<FileStat | null> {
+  private async listedStat(full: string): Promise<FileStat | null> {
     try {
       let target = full;
-      if (isLink) {
+      let st: StatFields = await this.ops.lstat(full);
+      if (st.isSymbolicLink()) {
         target = await this.ops.realpath(full);
         if (!this.resolver.isInside(target)) return null;
+        st = await this.ops.stat(target);
       }
-      const st = this.toFileStat(await this.ops.stat(target), { path: target, follow: false });
-      // The record keeps the EA size where smb3d made the file; only others need their xattrs listed.
-      if (this.capabilities.xattrs && st.eaSize === undefined) st.eaSize = eaSizeFromEntries(new XattrExtraStore({ path: target, follow: false }).list('ea'));
-      return st;
+      return this.listedFileStat(st, target);
     } catch {
       return null;
     }
+  }
+
+  /** listedStat without a promise, through statx (src/native/statx.ts); a symlink is left to listedStat. */
+  private listedStatNow(full: string): FileStat | null | 'later' {
+    const st = lstatFields(full);
+    if (st === null) return null;
+    if (st.isSymbolicLink()) return 'later';
+    try {
+      return this.listedFileStat(st, full);
+    } catch {
+      return null;
+    }
+  }
+
+  private listedFileStat(st: StatFields, target: string): FileStat {
+    const fst = this.toFileStat(st, { path: target, follow: false });
+    // The record keeps the EA size where smb3d made the file; only others need their xattrs listed.
+    if (this.capabilities.xattrs && fst.eaSize === undefined) fst.eaSize = eaSizeFromEntries(new XattrExtraStore({ path: target, follow: false }).list('ea'));
+    return fst;
   }
 
   async setTimes(path: string, times: SetTimes): Promise<void> {

@@ -200,7 +200,16 @@ export interface Backend {
   rmdir(path: string): Promise<void>;
   unlink(path: string): Promise<void>;
   rename(from: string, to: string, replaceIfExists: boolean): Promise<void>;
+  /** The entries of a directory with their stats (readdirNames, then statListed). */
   readdir(path: string): Promise<DirEntry[]>;
+  /** The names in a directory, without `.` and `..`; nothing is statted. */
+  readdirNames(path: string): Promise<string[]>;
+  /**
+   * Stats of entries of directory `dir`, in the order asked, as a listing shows them: null for one
+   * gone by now, or hidden (a dangling symlink, or one leading out of the share). A listing stats
+   * each entry when it sends it, so one removed in mid-listing is not reported.
+   */
+  statListed(dir: string, names: readonly string[]): Promise<(FileStat | null)[]>;
   setTimes(path: string, times: SetTimes): Promise<void>;
   /**
    * Sets the DOS attributes (READONLY, HIDDEN, SYSTEM, ARCHIVE, ...); DIRECTORY is ignored, and

@@ -15,6 +15,7 @@ import {
   FALLOC_FL_KEEP_SIZE,
   fallocate,
 } from '../../src/native/libc.js';
+import { lstatFields, statxAvailable } from '../../src/native/statx.js';
 
 /** A directory on a file system with user xattrs: /tmp when it has them, else the repo's tmp/ (ext4). */
 async function xattrDir(): Promise<string> {
@@ -151,5 +152,25 @@ test('fallocate with KEEP_SIZE reserves blocks only', { skip: process.platform !
     assert.throws(() => fallocate(fh.fd, 0, 0n, -1n), (e: NodeJS.ErrnoException) => e.code === 'EINVAL');
   } finally {
     await fh.close();
+  }
+});
+
+test('lstatFields (statx) reads what lstat reads, for a file, a directory and a symlink; null for a missing path', { skip: statxAvailable ? false : 'statx not available (koffi)' }, async () => {
+  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'smb3d-statx-'));
+  try {
+    await fsp.writeFile(path.join(dir, 'f'), Buffer.alloc(12345, 1));
+    await fsp.mkdir(path.join(dir, 'd'));
+    await fsp.symlink('f', path.join(dir, 'l'));
+    for (const name of ['f', 'd', 'l']) {
+      const p = path.join(dir, name);
+      const want = await fsp.lstat(p, { bigint: true });
+      const got = lstatFields(p)!;
+      for (const k of ['mode', 'nlink', 'ino', 'size', 'blocks', 'atimeNs', 'mtimeNs', 'ctimeNs', 'birthtimeNs'] as const) assert.equal(got[k], want[k], `${name}: ${k}`);
+      assert.equal(got.isDirectory(), want.isDirectory(), `${name}: isDirectory`);
+      assert.equal(got.isSymbolicLink(), want.isSymbolicLink(), `${name}: isSymbolicLink`);
+    }
+    assert.equal(lstatFields(path.join(dir, 'missing')), null);
+  } finally {
+    await fsp.rm(dir, { recursive: true, force: true });
   }
 });

@@ -35,6 +35,25 @@ function align8(n: number): number {
  * NextEntryOffset chains them (0 on the last); no padding follows the last record.
  * count is 0 when not even the first entry fits: the caller answers BUFFER_OVERFLOW.
  */
+/**
+ * How many records of `infoClass` for `names`, from the first, fit in `maxBytes`: as many as
+ * encodeDirectoryEntries takes, since a record's size depends on its name alone.
+ */
+export function directoryRecordsFitting(infoClass: number, names: readonly string[], maxBytes: number): number {
+  const fixed = FIXED_SIZE[infoClass];
+  if (fixed === undefined) fail(Status.INVALID_INFO_CLASS, `directory class ${infoClass}`);
+  let end = 0;
+  let count = 0;
+  for (const name of names) {
+    const start = align8(end);
+    // UTF-16LE: two bytes per JavaScript string unit, as Buffer.from(name, 'utf16le') gives.
+    if (start + fixed + name.length * 2 > maxBytes) break;
+    end = start + fixed + name.length * 2;
+    count++;
+  }
+  return count;
+}
+
 export function encodeDirectoryEntries(
   infoClass: number,
   entries: readonly DirectoryEntryInput[],

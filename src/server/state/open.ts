@@ -1,6 +1,6 @@
 import type { Session } from './session.js';
 import type { TreeConnect } from './tree.js';
-import type { VfsHandle, DirEntry } from '../../vfs/types.js';
+import type { VfsHandle, FileStat } from '../../vfs/types.js';
 import type { FileObject, SharingOpen } from '../../locking/share-modes.js';
 import type { RpcPipe } from '../../rpc/index.js';
 import type { OplockHolder } from '../../locking/oplocks.js';
@@ -14,7 +14,11 @@ import { ChannelSequence } from '../channel-sequence.js';
 /** Directory enumeration cursor kept between QUERY_DIRECTORY requests. */
 export interface DirectoryCursor {
   pattern: string;
-  entries: DirEntry[];
+  /**
+   * The names a scan found; an entry gets its stat when a response carries it, so one removed in
+   * mid-listing is left out (`.`, `..` and an exact name come with theirs).
+   */
+  entries: Array<{ name: string; stat?: FileStat }>;
   next: number;
 }
 
