@@ -127,16 +127,6 @@ export class PosixBackend implements Backend {
     return this.toFileStat(await this.statOf(real), { path: real, follow: false });
   }
 
-  async exists(path: string): Promise<boolean> {
-    // Callers pass on-disk names (a listing's own); a parent that is a link out of the share was
-    // refused when the directory was opened, and only a yes or no comes back.
-    try {
-      return (await this.ops.lstatIfExists(nodePath.join(this.resolver.rootReal, ...this.resolver.components(path)))) !== undefined;
-    } catch {
-      return false;
-    }
-  }
-
   async watch(path: string, recursive: boolean, onChange: (e: ChangeEvent) => void, onOverflow: () => void): Promise<Watch> {
     const real = await this.existingTarget(path);
     return watchDirectory(real, recursive, onChange, onOverflow, this.renames);

@@ -180,11 +180,6 @@ export interface Backend {
   /** Stat of a path; null when it does not exist. Throws OBJECT_PATH_NOT_FOUND when a parent is missing. */
   stat(path: string): Promise<FileStat | null>;
   /**
-   * Whether an entry of exactly this name exists, at the cost of one lookup (no case folding, no
-   * attributes). Optional: without it callers use stat.
-   */
-  exists?(path: string): Promise<boolean>;
-  /**
    * Case-insensitive lookup as Windows clients expect: returns the path as it exists on disk,
    * or null when no such entry exists (the parent must exist, else OBJECT_PATH_NOT_FOUND).
    */
