@@ -120,7 +120,8 @@ export function encryptMessage(cipherId: number, key: Buffer, sessionId: bigint,
     tail.nonceField.copy(hdr, 20);
     const { headCiphertext, tag } = finishSealed(tail, aad, Buffer.concat(pieces.slice(0, -1)));
     tag.copy(hdr, 4);
-    return [hdr, headCiphertext, tail.ciphertext];
+    // The caller's own buffer (the same bytes as tail.ciphertext): callers tell their buffers by identity.
+    return [hdr, headCiphertext, pieces[pieces.length - 1]!];
   }
   tail?.restore();
 

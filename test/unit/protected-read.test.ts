@@ -85,6 +85,9 @@ test('data sealed ahead, joined to its head, opens as the whole message; one tha
       const used = sealedTailCounters.used;
       const msg = encryptMessage(cipherId, key, 9n, [...head, buf], { sealedTail });
       assert.equal(sealedTailCounters.used - used, 1);
+      // The caller's buffer itself: dispatch keeps a READ's buffer from the pool until a buffer it
+      // owns has been sent, and tells its buffers by identity.
+      assert.equal(msg[msg.length - 1], buf);
       assert.deepEqual(decryptMessage(cipherId, key, Buffer.concat(msg)), Buffer.concat([...head, data]), `cipher ${cipherId}, ${dataLen} bytes`);
       assert.equal(Buffer.concat(msg).readUInt32LE(36), 80 + dataLen, 'OriginalMessageSize');
     }
