@@ -98,7 +98,7 @@ export async function read(req: Request): Promise<Reply> {
   const protection = protectionFor(req, buf, length);
   let n: number;
   try {
-    n = protection ? await readProtected(req, open.handle, buf, length, offset, protection) : await open.handle.read(buf, 0, length, offset);
+    n = protection ? await readProtected(open, open.handle, buf, length, offset, protection) : await open.handle.read(buf, 0, length, offset);
   } catch (err) {
     protection?.release();
     pool.release(buf);

@@ -8,6 +8,7 @@
 import { isGcm, SealingTail } from '../crypto/index.js';
 import { gcmAvailable } from '../native/libcrypto.js';
 import type { Reply, Request } from '../server/request.js';
+import type { Open } from '../server/state/open.js';
 import type { VfsHandle } from '../vfs/types.js';
 
 /** READs from this size on are protected while read. */
@@ -42,12 +43,12 @@ export function protectionFor(req: Request, buf: Buffer, length: number): ReadPr
 
 /**
  * Reads `length` bytes at `offset` into `buf` and hands each piece to `protection` in order.
- * Protected READs of one connection take turns (Connection.protectedReads). Returns the bytes
+ * Protected READs of one open take turns (Open.protectedReads). Returns the bytes
  * read (short at end of file); every read has finished when it returns, so `buf` is the caller's.
  */
-export function readProtected(req: Request, handle: VfsHandle, buf: Buffer, length: number, offset: bigint, protection: ReadProtection): Promise<number> {
-  const turn = req.conn.protectedReads.then(() => readInPieces(handle, buf, length, offset, protection));
-  req.conn.protectedReads = turn.catch(() => undefined);
+export function readProtected(open: Open, handle: VfsHandle, buf: Buffer, length: number, offset: bigint, protection: ReadProtection): Promise<number> {
+  const turn = open.protectedReads.then(() => readInPieces(handle, buf, length, offset, protection));
+  open.protectedReads = turn.catch(() => undefined);
   return turn;
 }
 

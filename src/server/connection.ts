@@ -47,12 +47,6 @@ export class Connection {
   private nextAsyncId = 1n;
   /** Serialises frame processing where order matters (negotiate/session setup) and counts in-flight work. */
   inFlight = 0;
-  /**
-   * READs signed or sealed while read (handlers/protected-read.ts) take turns, in arrival order:
-   * two side by side would share the event loop and both finish late, where one after the other
-   * the first answer leaves early and the client checks it while the second is read.
-   */
-  protectedReads: Promise<unknown> = Promise.resolve();
   private idleWaiters: (() => void)[] = [];
   /** Pool buffers handed to the framer, by their memory, until their frame is complete. */
   private readonly pooledFrames = new Map<ArrayBufferLike, Buffer>();

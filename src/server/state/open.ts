@@ -40,6 +40,13 @@ export class Open implements SharingOpen, OplockHolder {
   connection?: Connection;
   /** FilePositionInformation: kept for clients that set and query it. */
   position = 0n;
+  /**
+   * READs of this open signed or sealed while read (handlers/protected-read.ts) take turns, in
+   * arrival order: two side by side would share the event loop and both finish late, where one
+   * after the other the first answer leaves early and the client checks it while the second is
+   * read. Per open, so that a slow file holds back only its own READs.
+   */
+  protectedReads: Promise<unknown> = Promise.resolve();
   /** FileModeInformation. */
   mode = 0;
   cursor?: DirectoryCursor;
