@@ -11,6 +11,7 @@ import { eaSizeFromEntries } from './ea-size.js';
 import { addExtent, clipExtents, removeExtent, type Extent } from './extents.js';
 import {
   FileAttribute,
+  listWithStats,
   type Backend,
   type DirEntry,
   type FileStat,
@@ -237,10 +238,8 @@ export class MemoryBackend implements Backend {
     return false;
   }
 
-  async readdir(path: string): Promise<DirEntry[]> {
-    const names = await this.readdirNames(path);
-    const stats = await this.statListed(path, names);
-    return names.flatMap((name, i) => (stats[i] ? [{ name, stat: stats[i]! }] : []));
+  readdir(path: string): Promise<DirEntry[]> {
+    return listWithStats(this, path);
   }
 
   async readdirNames(path: string): Promise<string[]> {

@@ -14,7 +14,7 @@
  * throw becomes a rejection and callers handle both flavours the same way.
  */
 import * as fs from 'node:fs';
-import type { BigIntStats, BigIntStatsFs, Dirent } from 'node:fs';
+import type { BigIntStats, BigIntStatsFs } from 'node:fs';
 
 export interface MetaOps {
   /** True when the calls block the main thread (callers may then yield during long loops). */
@@ -26,7 +26,6 @@ export interface MetaOps {
   lstatIfExists(p: string): Promise<BigIntStats | undefined>;
   fstat(fd: number): Promise<BigIntStats>;
   readdir(p: string): Promise<string[]>;
-  readdirTypes(p: string): Promise<Dirent[]>;
   open(p: string, flags: number, mode?: number): Promise<number>;
   close(fd: number): Promise<void>;
   chmod(p: string, mode: number): Promise<void>;
@@ -61,9 +60,6 @@ export const syncMetadataOps: MetaOps = {
   },
   async readdir(p) {
     return fs.readdirSync(p);
-  },
-  async readdirTypes(p) {
-    return fs.readdirSync(p, { withFileTypes: true });
   },
   async open(p, flags, mode) {
     return fs.openSync(p, flags, mode);
@@ -119,7 +115,6 @@ export const asyncMetadataOps: MetaOps = {
   },
   fstat: (fd) => viaCallback<BigIntStats>((cb) => fs.fstat(fd, BIG, cb)),
   readdir: (p) => fs.promises.readdir(p),
-  readdirTypes: (p) => fs.promises.readdir(p, { withFileTypes: true }),
   open: (p, flags, mode) => viaCallback<number>((cb) => fs.open(p, flags, mode, cb)),
   close: (fd) => viaCallback<void>((cb) => fs.close(fd, (err) => cb(err, undefined))),
   chmod: (p, mode) => fs.promises.chmod(p, mode),

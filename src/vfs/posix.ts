@@ -28,6 +28,7 @@ import {
 import { available as nativeAvailable, isUnsupported, setFileTimes, type XattrTarget } from '../native/libc.js';
 import {
   FileAttribute,
+  listWithStats,
   type Backend,
   type DirEntry,
   type FileStat,
@@ -288,15 +289,8 @@ export class PosixBackend implements Backend {
     }
   }
 
-  async readdir(path: string): Promise<DirEntry[]> {
-    const names = await this.readdirNames(path);
-    const stats = await this.statListed(path, names);
-    const out: DirEntry[] = [];
-    names.forEach((name, i) => {
-      const stat = stats[i];
-      if (stat) out.push({ name, stat });
-    });
-    return out;
+  readdir(path: string): Promise<DirEntry[]> {
+    return listWithStats(this, path);
   }
 
   async readdirNames(path: string): Promise<string[]> {

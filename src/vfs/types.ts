@@ -234,3 +234,10 @@ export function pipeStat(fileId = 0n): FileStat {
     nlink: 1,
   };
 }
+
+/** A directory's entries with their stats, as Backend.readdir gives them: readdirNames, then statListed. */
+export async function listWithStats(backend: Pick<Backend, 'readdirNames' | 'statListed'>, path: string): Promise<DirEntry[]> {
+  const names = await backend.readdirNames(path);
+  const stats = await backend.statListed(path, names);
+  return names.flatMap((name, i) => (stats[i] ? [{ name, stat: stats[i]! }] : []));
+}

@@ -31,48 +31,46 @@ function align8(n: number): number {
 }
 
 /**
+ * Where each record goes when `names`, from the first, are packed into `maxBytes`: a record is
+ * the class's fixed part and the name in UTF-16LE (two bytes per JavaScript string unit, as
+ * Buffer.from(name, 'utf16le') gives), on an 8-byte boundary. Stops at the first that does not fit.
+ */
+function layout(fixed: number, names: readonly string[], maxBytes: number): { offsets: number[]; end: number } {
+  const offsets: number[] = [];
+  let end = 0;
+  for (const name of names) {
+    const start = align8(end);
+    if (start + fixed + name.length * 2 > maxBytes) break;
+    offsets.push(start);
+    end = start + fixed + name.length * 2;
+  }
+  return { offsets, end };
+}
+
+function fixedSize(infoClass: number): number {
+  const fixed = FIXED_SIZE[infoClass];
+  if (fixed === undefined) fail(Status.INVALID_INFO_CLASS, `directory class ${infoClass}`);
+  return fixed;
+}
+
+/** How many records of `infoClass` for `names`, from the first, fit in `maxBytes`: as many as encodeDirectoryEntries takes. */
+export function directoryRecordsFitting(infoClass: number, names: readonly string[], maxBytes: number): number {
+  return layout(fixedSize(infoClass), names, maxBytes).offsets.length;
+}
+
+/**
  * Packs as many entries as fit in maxBytes. Each record starts on an 8-byte boundary and
  * NextEntryOffset chains them (0 on the last); no padding follows the last record.
  * count is 0 when not even the first entry fits: the caller answers BUFFER_OVERFLOW.
  */
-/**
- * How many records of `infoClass` for `names`, from the first, fit in `maxBytes`: as many as
- * encodeDirectoryEntries takes, since a record's size depends on its name alone.
- */
-export function directoryRecordsFitting(infoClass: number, names: readonly string[], maxBytes: number): number {
-  const fixed = FIXED_SIZE[infoClass];
-  if (fixed === undefined) fail(Status.INVALID_INFO_CLASS, `directory class ${infoClass}`);
-  let end = 0;
-  let count = 0;
-  for (const name of names) {
-    const start = align8(end);
-    // UTF-16LE: two bytes per JavaScript string unit, as Buffer.from(name, 'utf16le') gives.
-    if (start + fixed + name.length * 2 > maxBytes) break;
-    end = start + fixed + name.length * 2;
-    count++;
-  }
-  return count;
-}
-
 export function encodeDirectoryEntries(
   infoClass: number,
   entries: readonly DirectoryEntryInput[],
   maxBytes: number,
 ): { buffer: Buffer; count: number } {
-  const fixed = FIXED_SIZE[infoClass];
-  if (fixed === undefined) fail(Status.INVALID_INFO_CLASS, `directory class ${infoClass}`);
-
-  const names: Buffer[] = [];
-  const offsets: number[] = [];
-  let end = 0;
-  for (const e of entries) {
-    const start = align8(end);
-    const name = Buffer.from(e.name, 'utf16le');
-    if (start + fixed + name.length > maxBytes) break;
-    offsets.push(start);
-    names.push(name);
-    end = start + fixed + name.length;
-  }
+  const fixed = fixedSize(infoClass);
+  const { offsets, end } = layout(fixed, entries.map((e) => e.name), maxBytes);
+  const names = offsets.map((_, i) => Buffer.from(entries[i]!.name, 'utf16le'));
   const count = names.length;
   const buf = Buffer.alloc(end);
   // DataView's setBigUint64 is several times faster than Buffer's writeBigUInt64LE, and a listing
