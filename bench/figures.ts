@@ -15,8 +15,10 @@ export interface RunFigures {
     /** Half the range of the rounds. */
     spreadSmb3d: number;
     spreadSmbd: number;
-    /** smb3d / smbd. */
+    /** smb3d / smbd (of the medians). */
     ratio: number | null;
+    /** smb3d / smbd within each round, in round order. */
+    roundRatios: Array<number | null>;
     /** The ratio the project aims for (issue 5). */
     target: number;
     met: boolean;

@@ -59,6 +59,9 @@ describe('benchmark smoke run (bench/all.ts --smoke)', { skip }, () => {
       const figures = [...row.matchAll(/([\d.]+) (?:MB|files)\/s/g)].map((m) => Number(m[1]));
       assert.equal(figures.length, 2, row);
       for (const f of figures) assert.ok(f > 0, `a zero figure in: ${row}`);
+      // One round: its own ratio is the ratio of the medians.
+      const cells = row.split('|').map((c) => c.trim());
+      assert.equal(`${cells[5]}×`, cells[4], row);
     }
   });
 

@@ -13,6 +13,7 @@ const figure = (key: string, label: string, ratio: number | null, target: number
   spreadSmb3d: 1,
   spreadSmbd: 1,
   ratio,
+  roundRatios: [ratio],
   target,
   met: ratio !== null && ratio >= target,
 });
