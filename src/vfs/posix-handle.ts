@@ -78,6 +78,13 @@ export async function readSpread(fd: number, buf: Buffer, bufOffset: number, len
 export class PosixFileHandle implements VfsHandle {
   private closed = false;
   private inFlight = 0;
+  /**
+   * This handle's writes go to the file one at a time, in the order they were issued. The kernel
+   * runs buffered writes of one file one at a time anyway (the inode lock), and a thread waiting
+   * for it spins on the lock's owner: 2-4% of the server's CPU samples in a put, where smbclient
+   * keeps two WRITEs in flight, and a pool thread held meanwhile.
+   */
+  private writes: Promise<unknown> = Promise.resolve();
   private drained: (() => void) | null = null;
 
   constructor(
@@ -140,15 +147,19 @@ export class PosixFileHandle implements VfsHandle {
     if (!this.canWrite || this.readOnlyBackend) fail(Status.ACCESS_DENIED, 'handle not opened for writing');
     const pos = toPosition(position);
     if (pos + data.length > Number.MAX_SAFE_INTEGER) fail(Status.INVALID_PARAMETER, 'write past the largest offset');
-    return this.io(async (fd) => {
-      let total = 0;
-      while (total < data.length) {
-        const n = await viaCallback<number>((cb) => fs.write(fd, data, total, data.length - total, pos + total, cb));
-        if (n === 0) fail(Status.DISK_FULL);
-        total += n;
-      }
-      return total;
-    });
+    const turn = this.writes.then(() =>
+      this.io(async (fd) => {
+        let total = 0;
+        while (total < data.length) {
+          const n = await viaCallback<number>((cb) => fs.write(fd, data, total, data.length - total, pos + total, cb));
+          if (n === 0) fail(Status.DISK_FULL);
+          total += n;
+        }
+        return total;
+      }),
+    );
+    this.writes = turn.catch(() => undefined);
+    return turn;
   }
 
   async truncate(size: bigint): Promise<void> {
