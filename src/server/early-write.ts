@@ -2,10 +2,11 @@
  * Large unsigned WRITEs are taken while their data still arrives, and written to the file in
  * pieces as it does (handlers/io.ts), instead of after the frame's last byte.
  *
- * Why: smbclient keeps one WRITE in flight (cli_push's window is a single request on SMB2), so
- * a put is a chain of "client sends 8 MiB, server writes 8 MiB, server answers". Writing the
- * first megabytes to the page cache while the client still sends the rest takes most of the
- * server's pwrite out of that chain. Samba reads the whole WRITE before it starts its pwrite.
+ * Why: smbclient keeps few WRITEs in flight (two of 8 MiB in a put; in a 1 GiB put traced on
+ * 2026-12-05, 111 of 128 WRITEs arrived before the one before them was answered), so a put is a
+ * short chain of "client sends 8 MiB, server writes 8 MiB, server answers". Writing the first
+ * megabytes to the page cache while the client still sends the rest takes most of the server's
+ * pwrite out of that chain. Samba reads the whole WRITE before it starts its pwrite.
  *
  * Only requests whose every check can be made from the header and the WRITE's fixed part: one
  * request (no compound), not encrypted, not signed (a signature covers the data, so nothing may
