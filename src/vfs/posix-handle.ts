@@ -147,17 +147,17 @@ export class PosixFileHandle implements VfsHandle {
     if (!this.canWrite || this.readOnlyBackend) fail(Status.ACCESS_DENIED, 'handle not opened for writing');
     const pos = toPosition(position);
     if (pos + data.length > Number.MAX_SAFE_INTEGER) fail(Status.INVALID_PARAMETER, 'write past the largest offset');
-    const turn = this.writes.then(() =>
-      this.io(async (fd) => {
-        let total = 0;
-        while (total < data.length) {
-          const n = await viaCallback<number>((cb) => fs.write(fd, data, total, data.length - total, pos + total, cb));
-          if (n === 0) fail(Status.DISK_FULL);
-          total += n;
-        }
-        return total;
-      }),
-    );
+    // Counted as in flight from now, not from its turn: a close issued meanwhile waits for it.
+    const turn = this.io(async (fd) => {
+      await this.writes;
+      let total = 0;
+      while (total < data.length) {
+        const n = await viaCallback<number>((cb) => fs.write(fd, data, total, data.length - total, pos + total, cb));
+        if (n === 0) fail(Status.DISK_FULL);
+        total += n;
+      }
+      return total;
+    });
     this.writes = turn.catch(() => undefined);
     return turn;
   }

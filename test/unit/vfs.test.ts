@@ -261,6 +261,19 @@ test('create, write, read, truncate', async () => {
   assert.equal(await be.stat('ro.txt'), null);
 });
 
+test('writes issued before a close are all written, though they take turns', async () => {
+  const h = await be.createFile('queued.bin', { read: true, write: true }, 0);
+  const big = h.write(Buffer.alloc(4 * 1024 * 1024, 0x61), 0n);
+  const small = h.write(Buffer.from('b'), 4n * 1024n * 1024n);
+  await h.close();
+  assert.equal(await big, 4 * 1024 * 1024);
+  assert.equal(await small, 1);
+  const data = await fsp.readFile(path.join(root, 'queued.bin'));
+  assert.equal(data.length, 4 * 1024 * 1024 + 1);
+  assert.equal(data.at(-1), 0x62);
+  await be.unlink('queued.bin');
+});
+
 test('directory handles', async () => {
   const d = await be.open('docs', { read: true, write: false });
   assert.equal(d.isDirectory, true);
