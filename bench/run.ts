@@ -100,7 +100,7 @@ async function main(): Promise<void> {
       const s = samples.get(f.key)!;
       const a = median(s.smb3d!);
       const b = median(s.smbd!);
-      // The two servers of a round ran minutes apart at most: their ratio is spared the machine's drift between rounds.
+      // The two servers of a round ran seconds apart: their ratio is spared the machine's drift between rounds.
       const roundRatios = s.smb3d!.map((x, i) => x / s.smbd![i]!);
       return { f, a, b, spreadA: spread(s.smb3d!), spreadB: spread(s.smbd!), ratio: a / b, roundRatios };
     });
