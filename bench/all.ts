@@ -15,7 +15,7 @@
 // (scripts/install-peers.sh); the multichannel part is skipped, with a note, where network
 // namespaces cannot be made.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -168,7 +168,7 @@ function report(o: { title: string; started: Date; host: string; rev: string; ar
   const lines = [
     `# ${o.title}`,
     '',
-    `- host: ${o.host} at the start and ${loadavg()} at the end; ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    `- host: ${o.host} at the start; ${hostState()} at the end; ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
     `- commit: ${o.rev}`,
     `- command: \`node --import tsx bench/all.ts${o.argv.map((a) => ` ${shellQuote(a)}`).join('')}\` (${((Date.now() - o.started.getTime()) / 60_000).toFixed(1)} min)`,
     '',
@@ -189,9 +189,38 @@ function report(o: { title: string; started: Date; host: string; rev: string; ar
   return `${lines.join('\n')}\n`;
 }
 
-/** Cores, kernel and the load average now. */
-const hostLine = () => `${os.availableParallelism()} cores (nproc), ${os.type()} ${os.release()}, load average ${loadavg()}`;
-const loadavg = () => os.loadavg().map((x) => x.toFixed(2)).join(', ');
+/** Cores, kernel and how busy the machine is now. */
+const hostLine = () => `${os.availableParallelism()} cores (nproc), ${os.type()} ${os.release()}, ${hostState()}`;
+
+/**
+ * The load average misses a busy host: on a VM, other guests' load shows only as everything
+ * getting slower. So the report also times a copy in memory, which on this VM took twice as long
+ * in a busy hour as in a quiet one, and gives the kernel's CPU pressure where it has one.
+ */
+function hostState(): string {
+  const parts = [`load average ${os.loadavg().map((x) => x.toFixed(2)).join(', ')}`, `memory copy ${copyRate().toFixed(1)} GB/s`];
+  try {
+    const some = /^some avg10=\S+ avg60=(\S+)/m.exec(readFileSync('/proc/pressure/cpu', 'utf8'));
+    if (some) parts.push(`CPU pressure ${some[1]}% (60 s)`);
+  } catch {
+    // No PSI in this kernel.
+  }
+  return parts.join(', ');
+}
+
+/** GB/s of copying an 8 MiB buffer: the median of 11 copies, after a first touch of both buffers. */
+function copyRate(): number {
+  const from = Buffer.alloc(8 * 1024 * 1024, 1);
+  const to = Buffer.alloc(from.length);
+  from.copy(to);
+  const ns: number[] = [];
+  for (let i = 0; i < 11; i++) {
+    const t = process.hrtime.bigint();
+    from.copy(to);
+    ns.push(Number(process.hrtime.bigint() - t));
+  }
+  return from.length / ns.sort((a, b) => a - b)[5]!;
+}
 
 function commit(): string {
   try {

@@ -39,7 +39,7 @@ describe('benchmark smoke run (bench/all.ts --smoke)', { skip }, () => {
 
   it('writes one report with the host, the commit and both parts, and a chart with a bar per figure', () => {
     assert.match(report, /^# smb3d benchmark, \d{4}-\d\d-\d\d \d\d:\d\d UTC\n/);
-    assert.match(report, /^- host: \d+ cores \(nproc\), Linux .*load average/m);
+    assert.match(report, /^- host: \d+ cores \(nproc\), Linux .*load average .*, memory copy \d+\.\d GB\/s.* at the start; load average .*, memory copy \d+\.\d GB\/s.* at the end;/m);
     assert.match(report, /^- commit: [0-9a-f]{7,}/m);
     assert.match(report, /^- command: `node --import tsx bench\/all\.ts --smoke --out /m);
     assert.ok(report.includes('`node --import tsx bench/run.ts --smoke`'), report);
