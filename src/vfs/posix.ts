@@ -17,6 +17,7 @@ import { FILETIME_UNIX_EPOCH, fileStatFromStats, filetimeToUnixSeconds, modeForA
 import {
   CLIENT_SET_ATTRIBUTES,
   defaultCreationTime,
+  fileStatWithMeta,
   implicitMeta,
   probeXattrs,
   readMeta,
@@ -42,6 +43,7 @@ import {
 } from './types.js';
 import { XattrExtraStore } from './posix-extras.js';
 import { eaSizeFromEntries } from './ea-size.js';
+import { ListedMetaCache } from './listed-meta-cache.js';
 
 export interface PosixBackendOptions {
   /** Refuse every modification with ACCESS_DENIED (the SMB layer also refuses; this is a second wall). */
@@ -86,6 +88,8 @@ export class PosixBackend implements Backend {
   readonly capabilities: BackendCapabilities;
   private readonly resolver: PathResolver;
   private readonly toFileStat: StatMapper;
+  /** Records of listed files, read again only once a file changes (listed-meta-cache.ts). */
+  private readonly listedMeta = new ListedMetaCache();
   private readonly ops: MetaOps;
   /** Case-insensitive lookups in big directories without reading them per request. */
   private readonly names = new DirNameIndex();
@@ -359,9 +363,14 @@ export class PosixBackend implements Backend {
   }
 
   private listedFileStat(st: StatFields, target: string): FileStat {
-    const fst = this.toFileStat(st, { path: target, follow: false });
+    if (!this.capabilities.xattrs) return this.toFileStat(st, { path: target, follow: false });
+    const cached = this.listedMeta.get(target, st);
+    if (cached) return { ...fileStatWithMeta(st, cached.rec), eaSize: cached.eaSize };
+    const rec = readMeta({ path: target, follow: false });
+    const fst = fileStatWithMeta(st, rec);
     // The record keeps the EA size where smb3d made the file; only others need their xattrs listed.
-    if (this.capabilities.xattrs && fst.eaSize === undefined) fst.eaSize = eaSizeFromEntries(new XattrExtraStore({ path: target, follow: false }).list('ea'));
+    fst.eaSize ??= eaSizeFromEntries(new XattrExtraStore({ path: target, follow: false }).list('ea'));
+    this.listedMeta.set(target, st, { rec, eaSize: fst.eaSize });
     return fst;
   }
 

@@ -421,6 +421,24 @@ test('listings take EaSize from the record, which EA changes keep; files without
   assert.ok(outside! > 0, `EaSize ${outside}`);
 });
 
+test('listings keep records between them, and show a change made since, by the server or another process', async () => {
+  const file = path.join(root, 'kept.txt');
+  await fsp.writeFile(file, 'x');
+  // Records are kept only once the file's ctime is older than any clock tick.
+  await new Promise((resolve) => setTimeout(resolve, 80));
+  const attributes = async () => (await be.readdir('')).find((e) => e.name === 'kept.txt')!.stat.attributes;
+  assert.equal(await attributes(), FileAttribute.NORMAL);
+  assert.equal(await attributes(), FileAttribute.NORMAL);
+  await be.setAttributes('kept.txt', FileAttribute.HIDDEN);
+  assert.equal(await attributes(), FileAttribute.HIDDEN);
+  await new Promise((resolve) => setTimeout(resolve, 80));
+  assert.equal(await attributes(), FileAttribute.HIDDEN);
+  // Another process rewrites the record.
+  setXattr({ path: file }, META_XATTR, encodeMeta({ attributes: FileAttribute.SYSTEM }));
+  assert.equal(await attributes(), FileAttribute.SYSTEM);
+  await fsp.unlink(file);
+});
+
 test('xattrs are detected on the share', () => {
   assert.equal(be.capabilities.xattrs, true);
 });
