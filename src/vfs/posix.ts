@@ -365,9 +365,12 @@ export class PosixBackend implements Backend {
   private listedFileStat(st: StatFields, target: string): FileStat {
     if (!this.capabilities.xattrs) return this.toFileStat(st, { path: target, follow: false });
     const cached = this.listedMeta.get(target, st);
-    if (cached) return { ...fileStatWithMeta(st, cached.rec), eaSize: cached.eaSize };
-    const rec = readMeta({ path: target, follow: false });
+    const rec = cached ? cached.rec : readMeta({ path: target, follow: false });
     const fst = fileStatWithMeta(st, rec);
+    if (cached) {
+      fst.eaSize = cached.eaSize;
+      return fst;
+    }
     // The record keeps the EA size where smb3d made the file; only others need their xattrs listed.
     fst.eaSize ??= eaSizeFromEntries(new XattrExtraStore({ path: target, follow: false }).list('ea'));
     this.listedMeta.set(target, st, { rec, eaSize: fst.eaSize });
